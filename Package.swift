@@ -1,0 +1,64 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Numeric code is compiled optimised in every configuration: `swift test` builds debug, and
+/// unoptimised tensor kernels run ~100× slower. Naming the CPU lets `SIMD8<Float>` become real
+/// vector instructions instead of a library call per lane.
+let numericSettings: [SwiftSetting] = {
+    var flags = ["-O"]
+    #if arch(x86_64)
+    flags += ["-target-cpu", "native"]
+    #endif
+    return [.unsafeFlags(flags)]
+}()
+
+let package = Package(
+    name: "GenerativeSwift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
+        .library(name: "ImageIO", targets: ["ImageIO"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .executable(name: "Bench", targets: ["Bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "TensorCore",
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: numericSettings),
+        .target(
+            name: "NeuralNetworks",
+            dependencies: ["TensorCore"],
+            swiftSettings: numericSettings),
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .target(
+            name: "ImageIO",
+            dependencies: ["TensorCore", "CPNG"],
+            swiftSettings: numericSettings),
+        .target(
+            name: "Datasets",
+            dependencies: ["TensorCore"],
+            path: "Datasets",
+            swiftSettings: numericSettings,
+            linkerSettings: [.linkedLibrary("z")]),
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "TensorCore", "NeuralNetworks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: numericSettings),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: numericSettings),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"], swiftSettings: numericSettings),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], swiftSettings: numericSettings),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
+    ]
+)

@@ -1,0 +1,102 @@
+@_exported import TensorCore
+
+/// Anything with parameters: a layer, or a model built from layers.
+///
+/// Each module lists its own tensors and its children explicitly (no reflection), and the
+/// extension below walks that tree to give PyTorch-style dotted names such as `main.0.weight`.
+public protocol Module: AnyObject {
+    /// This module's own trainable tensors, by local name (`weight`, `bias`).
+    var ownParameters: [(name: String, tensor: Tensor)] { get }
+    /// This module's own non-trainable state that is saved with it (`running_mean`).
+    var ownBuffers: [(name: String, tensor: Tensor)] { get }
+    /// Sub-modules by local name (`0`, `encoder`).
+    var children: [(name: String, module: any Module)] { get }
+    /// Training or evaluation behaviour (BatchNorm and Dropout differ). Set it with `train()`/`eval()`,
+    /// which reach every sub-module.
+    var isTraining: Bool { get set }
+}
+
+/// A module that maps one tensor to another and is called like a function.
+public protocol Layer: Module {
+    func callAsFunction(_ input: Tensor) -> Tensor
+}
+
+extension Module {
+    public var ownParameters: [(name: String, tensor: Tensor)] { [] }
+    public var ownBuffers: [(name: String, tensor: Tensor)] { [] }
+    public var children: [(name: String, module: any Module)] { [] }
+
+    /// Every parameter of the tree with its dotted name, in registration order.
+    public func namedParameters(prefix: String = "") -> [(name: String, tensor: Tensor)] {
+        ownParameters.map { (prefix + $0.name, $0.tensor) }
+            + children.flatMap { $0.module.namedParameters(prefix: prefix + $0.name + ".") }
+    }
+
+    /// Every buffer of the tree with its dotted name.
+    public func namedBuffers(prefix: String = "") -> [(name: String, tensor: Tensor)] {
+        ownBuffers.map { (prefix + $0.name, $0.tensor) }
+            + children.flatMap { $0.module.namedBuffers(prefix: prefix + $0.name + ".") }
+    }
+
+    /// The trainable tensors, for an optimizer.
+    public var parameters: [Tensor] { namedParameters().map(\.tensor) }
+
+    /// How many trainable numbers the module has.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Parameters and buffers by dotted name: what PyTorch's `state_dict()` holds.
+    public func stateDict() -> [(name: String, tensor: Tensor)] {
+        namedParameters() + namedBuffers()
+    }
+
+    /// Copies values into the module's tensors by name. Every name must be present with the
+    /// same shape; extra entries are an error too, as in PyTorch's strict loading.
+    public func load(stateDict entries: [String: Tensor]) throws {
+        let own = stateDict()
+        let ownNames = Set(own.map(\.name))
+        if let extra = entries.keys.sorted().first(where: { !ownNames.contains($0) }) {
+            throw StateDictError.unexpectedName(extra)
+        }
+        for (name, tensor) in own {
+            guard let value = entries[name] else { throw StateDictError.missingName(name) }
+            guard value.shape == tensor.shape else { throw StateDictError.shapeMismatch(name, expected: tensor.shape, found: value.shape) }
+            tensor.assign(value.converted(to: tensor.dtype).detached())
+        }
+    }
+
+    /// Switches this module and every sub-module to training behaviour.
+    public func train() {
+        isTraining = true
+        for child in children { child.module.train() }
+    }
+
+    /// Switches this module and every sub-module to evaluation behaviour.
+    public func eval() {
+        isTraining = false
+        for child in children { child.module.eval() }
+    }
+
+    /// Clears the gradients of every parameter.
+    public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+}
+
+/// What went wrong loading a state dict.
+public enum StateDictError: Error, CustomStringConvertible, Equatable {
+    case missingName(String)
+    case unexpectedName(String)
+    case shapeMismatch(String, expected: [Int], found: [Int])
+
+    public var description: String {
+        switch self {
+        case .missingName(let name): return "state dict: missing entry '\(name)'"
+        case .unexpectedName(let name): return "state dict: unexpected entry '\(name)' (no such parameter or buffer)"
+        case .shapeMismatch(let name, let expected, let found): return "state dict: '\(name)' has shape \(found), the module expects \(expected)"
+        }
+    }
+}
+
+/// Marks a tensor as a trainable parameter.
+func parameter(_ tensor: Tensor) -> Tensor {
+    tensor.requiresGrad = true
+    return tensor
+}

@@ -1,0 +1,24 @@
+/// y = x·Wᵀ + b, with W stored `[outputCount, inputCount]` as in PyTorch.
+public final class Linear: Layer {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public var isTraining = true
+
+    /// PyTorch's default initialisation: weight and bias uniform in ±1/√inputCount.
+    public init(inputCount: Int, outputCount: Int, bias: Bool = true, dtype: DType = .float32, using generator: inout RandomGenerator) {
+        weight = parameter(Initialization.pytorchDefault([outputCount, inputCount], fanIn: inputCount, dtype: dtype, using: &generator))
+        self.bias = bias ? parameter(Initialization.pytorchDefault([outputCount], fanIn: inputCount, dtype: dtype, using: &generator)) : nil
+    }
+
+    public var ownParameters: [(name: String, tensor: Tensor)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    /// `[…, inputCount]` → `[…, outputCount]`.
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        precondition(input.rank >= 1 && input.shape[input.rank - 1] == weight.shape[1],
+                     "Linear(\(weight.shape[1]) → \(weight.shape[0])): input \(input.shape) does not end in \(weight.shape[1])")
+        let product = input.matmul(weight.transposed())      // [..., outputCount]
+        return bias.map { product + $0 } ?? product
+    }
+}

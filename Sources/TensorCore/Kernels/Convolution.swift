@@ -1,0 +1,182 @@
+/// The sizes that tie a 2-D convolution's three tensors together.
+///
+/// The "input side" is `[batch, inputChannels, height, width]`, the "output side"
+/// `[batch, outputChannels, outputHeight, outputWidth]`, the weight `[outputChannels, inputChannels,
+/// kernelHeight, kernelWidth]`. A transposed convolution uses the same geometry with the sides swapped.
+public struct ConvolutionGeometry: Equatable, Sendable {
+    public let batch: Int, inputChannels: Int, outputChannels: Int
+    public let height: Int, width: Int
+    public let kernelHeight: Int, kernelWidth: Int
+    public let stride: Int, padding: Int
+
+    public var outputHeight: Int { (height + 2 * padding - kernelHeight) / stride + 1 }
+    public var outputWidth: Int { (width + 2 * padding - kernelWidth) / stride + 1 }
+
+    var inputShape: [Int] { [batch, inputChannels, height, width] }
+    var outputShape: [Int] { [batch, outputChannels, outputHeight, outputWidth] }
+    var weightShape: [Int] { [outputChannels, inputChannels, kernelHeight, kernelWidth] }
+    /// Rows of the unfolded (im2col) matrix: one per input channel and kernel position.
+    var patchSize: Int { inputChannels * kernelHeight * kernelWidth }
+    var outputPixels: Int { outputHeight * outputWidth }
+}
+
+/// The three products of a convolution. With x the input side, y the output side and W the
+/// weight, all three are derivatives of one sum, Σ x[n,c,oh·s−p+i, ow·s−p+j] · W[o,c,i,j] · y[n,o,oh,ow]:
+/// `forward` (→ y), `inputAdjoint` (→ x; this is the transposed convolution) and
+/// `weightGradient` (→ W). Fast versions unfold patches (im2col) and call the GEMM;
+/// `reference…` versions are the plain loops.
+enum ConvolutionKernels {
+    // MARK: - Unfolding
+
+    /// cols[(c·kh + i)·kw + j, oh·Wo + ow] = x[c, oh·s − p + i, ow·s − p + j] (0 outside), for one sample.
+    static func unfold<T: TensorScalar>(_ x: UnsafePointer<T>, _ g: ConvolutionGeometry,
+                                        into cols: UnsafeMutablePointer<T>, rowStride: Int) {
+        let outH = g.outputHeight, outW = g.outputWidth
+        for c in 0..<g.inputChannels {
+            let plane = x + c * g.height * g.width
+            for i in 0..<g.kernelHeight {
+                for j in 0..<g.kernelWidth {
+                    let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * rowStride
+                    for oh in 0..<outH {
+                        let ih = oh * g.stride - g.padding + i
+                        let out = row + oh * outW
+                        guard ih >= 0 && ih < g.height else { out.update(repeating: 0, count: outW); continue }
+                        let source = plane + ih * g.width
+                        for ow in 0..<outW {
+                            let iw = ow * g.stride - g.padding + j
+                            out[ow] = iw >= 0 && iw < g.width ? source[iw] : 0
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `unfold`: adds every column entry back onto the pixel it came from.
+    static func fold<T: TensorScalar>(_ cols: UnsafePointer<T>, _ g: ConvolutionGeometry, into x: UnsafeMutablePointer<T>) {
+        let outH = g.outputHeight, outW = g.outputWidth
+        for c in 0..<g.inputChannels {
+            let plane = x + c * g.height * g.width
+            for i in 0..<g.kernelHeight {
+                for j in 0..<g.kernelWidth {
+                    let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * g.outputPixels
+                    for oh in 0..<outH {
+                        let ih = oh * g.stride - g.padding + i
+                        guard ih >= 0 && ih < g.height else { continue }
+                        let target = plane + ih * g.width, source = row + oh * outW
+                        for ow in 0..<outW {
+                            let iw = ow * g.stride - g.padding + j
+                            if iw >= 0 && iw < g.width { target[iw] += source[ow] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Fast paths
+
+    /// y[n] = W · unfold(x[n]), one sample per task.
+    static func forward<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
+                                         _ y: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
+        let buffers = SendableBox((x: x, w: w, y: y))
+        Parallel.forEach(g.batch) { n in
+            let (x, w, y) = buffers.value
+            let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * g.outputPixels)
+            defer { cols.deallocate() }
+            unfold(x.baseAddress! + n * g.inputChannels * g.height * g.width, g, into: cols, rowStride: g.outputPixels)
+            MatrixMultiply.multiply(m: g.outputChannels, n: g.outputPixels, k: g.patchSize,
+                                    MatrixView(base: w.baseAddress!, rowStride: g.patchSize, columnStride: 1),
+                                    MatrixView(base: cols, rowStride: g.outputPixels, columnStride: 1),
+                                    y.baseAddress! + n * g.outputChannels * g.outputPixels, ldc: g.outputPixels,
+                                    accumulate: false, parallel: false)
+        }
+    }
+
+    /// x[n] = fold(Wᵀ · y[n]), one sample per task: the transposed convolution.
+    static func inputAdjoint<T: TensorScalar>(_ y: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
+                                              _ x: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
+        let buffers = SendableBox((x: x, w: w, y: y))
+        Parallel.forEach(g.batch) { n in
+            let (x, w, y) = buffers.value
+            let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * g.outputPixels)
+            defer { cols.deallocate() }
+            MatrixMultiply.multiply(m: g.patchSize, n: g.outputPixels, k: g.outputChannels,
+                                    MatrixView(base: w.baseAddress!, rowStride: 1, columnStride: g.patchSize),
+                                    MatrixView(base: y.baseAddress! + n * g.outputChannels * g.outputPixels,
+                                               rowStride: g.outputPixels, columnStride: 1),
+                                    cols, ldc: g.outputPixels, accumulate: false, parallel: false)
+            let sample = x.baseAddress! + n * g.inputChannels * g.height * g.width
+            sample.update(repeating: 0, count: g.inputChannels * g.height * g.width)
+            fold(cols, g, into: sample)
+        }
+    }
+
+    /// W = Σₙ y[n] · unfold(x[n])ᵀ as one product over all samples' columns.
+    static func weightGradient<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
+                                                _ w: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
+        let columns = g.batch * g.outputPixels
+        let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * columns)
+        let gathered = UnsafeMutablePointer<T>.allocate(capacity: g.outputChannels * columns)
+        defer { cols.deallocate(); gathered.deallocate() }
+        let buffers = SendableBox((x: x, y: y, cols: cols, gathered: gathered))
+        Parallel.forEach(g.batch) { n in
+            let (x, y, cols, gathered) = buffers.value
+            unfold(x.baseAddress! + n * g.inputChannels * g.height * g.width, g,
+                   into: cols + n * g.outputPixels, rowStride: columns)
+            // y[n] is [O, pixels]; place it at columns n·pixels of an [O, N·pixels] matrix.
+            for o in 0..<g.outputChannels {
+                (gathered + o * columns + n * g.outputPixels)
+                    .update(from: y.baseAddress! + (n * g.outputChannels + o) * g.outputPixels, count: g.outputPixels)
+            }
+        }
+        MatrixMultiply.multiply(m: g.outputChannels, n: g.patchSize, k: columns,
+                                MatrixView(base: gathered, rowStride: columns, columnStride: 1),
+                                MatrixView(base: cols, rowStride: 1, columnStride: columns),
+                                w.baseAddress!, ldc: g.patchSize, accumulate: false)
+    }
+
+    // MARK: - Reference loops
+
+    /// Visits every (sample, out channel, in channel, output pixel, kernel tap) that touches a real pixel,
+    /// with the flat indices of x, W and y.
+    private static func forEachTap(_ g: ConvolutionGeometry, _ body: (Int, Int, Int) -> Void) {
+        for n in 0..<g.batch {
+            for o in 0..<g.outputChannels {
+                for c in 0..<g.inputChannels {
+                    for oh in 0..<g.outputHeight {
+                        for ow in 0..<g.outputWidth {
+                            for i in 0..<g.kernelHeight {
+                                for j in 0..<g.kernelWidth {
+                                    let ih = oh * g.stride - g.padding + i, iw = ow * g.stride - g.padding + j
+                                    guard ih >= 0 && ih < g.height && iw >= 0 && iw < g.width else { continue }
+                                    body(((n * g.inputChannels + c) * g.height + ih) * g.width + iw,
+                                         ((o * g.inputChannels + c) * g.kernelHeight + i) * g.kernelWidth + j,
+                                         ((n * g.outputChannels + o) * g.outputHeight + oh) * g.outputWidth + ow)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func referenceForward<T: TensorScalar>(_ x: [T], _ w: [T], _ g: ConvolutionGeometry) -> [T] {
+        var y = [T](repeating: 0, count: Shape.count(g.outputShape))
+        forEachTap(g) { xi, wi, yi in y[yi] += x[xi] * w[wi] }
+        return y
+    }
+
+    static func referenceInputAdjoint<T: TensorScalar>(_ y: [T], _ w: [T], _ g: ConvolutionGeometry) -> [T] {
+        var x = [T](repeating: 0, count: Shape.count(g.inputShape))
+        forEachTap(g) { xi, wi, yi in x[xi] += y[yi] * w[wi] }
+        return x
+    }
+
+    static func referenceWeightGradient<T: TensorScalar>(_ x: [T], _ y: [T], _ g: ConvolutionGeometry) -> [T] {
+        var w = [T](repeating: 0, count: Shape.count(g.weightShape))
+        forEachTap(g) { xi, wi, yi in w[wi] += x[xi] * y[yi] }
+        return w
+    }
+}

@@ -1,0 +1,63 @@
+import Dispatch
+import Synchronization
+
+/// How many threads kernels use, and the one way they split work across them.
+public enum Parallel {
+    private static let configuredThreads = Atomic<Int>(0)
+
+    /// The number of threads kernels run on: every core unless set (`--threads`).
+    public static var threadCount: Int {
+        get {
+            let configured = configuredThreads.load(ordering: .relaxed)
+            return configured > 0 ? configured : ProcessInfoCores.count
+        }
+        set {
+            precondition(newValue >= 1, "Parallel.threadCount must be at least 1, got \(newValue)")
+            configuredThreads.store(newValue, ordering: .relaxed)
+        }
+    }
+
+    /// Runs `body(task)` for every task in 0..<taskCount, spread over the threads.
+    ///
+    /// Each task must write only its own part of the output; then the result does not depend on
+    /// how many threads ran or in which order they finished.
+    public static func forEach(_ taskCount: Int, _ body: (Int) -> Void) {
+        let threads = min(threadCount, taskCount)
+        if threads <= 1 {
+            for task in 0..<taskCount { body(task) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let shared = SendableBox(body)
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                for task in stride(from: worker, to: taskCount, by: threads) { shared.value(task) }
+            }
+        }
+    }
+}
+
+/// Carries a non-Sendable value into `concurrentPerform`'s `@Sendable` closure.
+///
+/// Safe here because every parallel kernel gives each task a disjoint slice of the output to
+/// write and only reads shared inputs; the box adds no synchronisation and needs none.
+struct SendableBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// The number of online cores.
+enum ProcessInfoCores {
+    static let count: Int = {
+        #if canImport(Glibc)
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #else
+        return max(1, Int(sysconf(_SC_NPROCESSORS_ONLN)))
+        #endif
+    }()
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,61 @@
+/// Average pooling, its adjoint, and nearest-neighbour upsampling, on NCHW planes.
+enum PoolingKernels {
+    /// Window geometry of `avgPool2d` (padding counts as zeros in the average, as PyTorch's
+    /// default `count_include_pad=True`).
+    struct Window: Equatable {
+        let kernel: Int, stride: Int, padding: Int
+        let height: Int, width: Int
+        var outputHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
+        var outputWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+    }
+
+    /// Calls body(inputIndex, outputIndex) for every window tap inside one plane.
+    @inline(__always)
+    static func forEachTap(_ w: Window, _ body: (Int, Int) -> Void) {
+        for oh in 0..<w.outputHeight {
+            for ow in 0..<w.outputWidth {
+                for i in 0..<w.kernel {
+                    let ih = oh * w.stride - w.padding + i
+                    guard ih >= 0 && ih < w.height else { continue }
+                    for j in 0..<w.kernel {
+                        let iw = ow * w.stride - w.padding + j
+                        guard iw >= 0 && iw < w.width else { continue }
+                        body(ih * w.width + iw, oh * w.outputWidth + ow)
+                    }
+                }
+            }
+        }
+    }
+
+    static func averagePool<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
+                                             planes: Int, _ w: Window) {
+        let scale = 1 / T(w.kernel * w.kernel)
+        let inPlane = w.height * w.width, outPlane = w.outputHeight * w.outputWidth
+        for plane in 0..<planes {
+            let px = x.baseAddress! + plane * inPlane, py = y.baseAddress! + plane * outPlane
+            forEachTap(w) { i, o in py[o] += px[i] * scale }
+        }
+    }
+
+    static func averagePoolAdjoint<T: TensorScalar>(_ y: UnsafeMutableBufferPointer<T>, _ x: UnsafeMutableBufferPointer<T>,
+                                                    planes: Int, _ w: Window) {
+        let scale = 1 / T(w.kernel * w.kernel)
+        let inPlane = w.height * w.width, outPlane = w.outputHeight * w.outputWidth
+        for plane in 0..<planes {
+            let px = x.baseAddress! + plane * inPlane, py = y.baseAddress! + plane * outPlane
+            forEachTap(w) { i, o in px[i] += py[o] * scale }
+        }
+    }
+
+    static func upsampleNearest<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
+                                                 planes: Int, height: Int, width: Int, scale: Int) {
+        let outW = width * scale
+        for plane in 0..<planes {
+            let px = x.baseAddress! + plane * height * width, py = y.baseAddress! + plane * height * width * scale * scale
+            for oh in 0..<(height * scale) {
+                let source = px + (oh / scale) * width, row = py + oh * outW
+                for ow in 0..<outW { row[ow] = source[ow / scale] }
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// Sum and maximum over a set of axes.
+///
+/// The input is walked once in row-major order and each element is folded into its output
+/// slot, so the order of additions — and therefore the rounding — never depends on threads.
+enum ReductionKernels {
+    enum Kind { case sum, maximum }
+
+    static func reduce<T: TensorScalar>(_ kind: Kind, _ x: UnsafeMutableBufferPointer<T>, shape: [Int],
+                                        outputStrides: [Int], _ y: UnsafeMutableBufferPointer<T>) {
+        y.update(repeating: kind == .sum ? 0 : -T.infinity)
+        let plan = StridedPlan(shape: shape, firstStrides: Shape.strides(shape), secondStrides: outputStrides)
+        let n = plan.rowLength, inputStep = plan.firstStep, outputStep = plan.secondStep
+        let px = x.baseAddress!, py = y.baseAddress!
+        plan.forEachRow { _, inputOffset, outputOffset in
+            let row = px + inputOffset, out = py + outputOffset
+            switch (kind, outputStep == 0) {
+            case (.sum, true):
+                var total: T = 0
+                for i in 0..<n { total += row[i * inputStep] }
+                out[0] += total
+            case (.sum, false):
+                for i in 0..<n { out[i * outputStep] += row[i * inputStep] }
+            case (.maximum, true):
+                var best = out[0]
+                for i in 0..<n where row[i * inputStep] > best || row[i * inputStep].isNaN { best = row[i * inputStep] }
+                out[0] = best
+            case (.maximum, false):
+                for i in 0..<n where row[i * inputStep] > out[i * outputStep] || row[i * inputStep].isNaN {
+                    out[i * outputStep] = row[i * inputStep]
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+/// Copies a strided view of one buffer into a strided view of another: the single kernel behind
+/// permute, broadcast, slice, pad and concatenation.
+enum StridedCopyKernel {
+    static func copy<T: TensorScalar>(shape: [Int],
+                                      from source: UnsafeMutableBufferPointer<T>, offset sourceOffset: Int, strides sourceStrides: [Int],
+                                      to destination: UnsafeMutableBufferPointer<T>, offset destinationOffset: Int, strides destinationStrides: [Int]) {
+        guard Shape.count(shape) > 0 else { return }
+        let plan = StridedPlan(shape: shape, firstStrides: sourceStrides, secondStrides: destinationStrides)
+        let n = plan.rowLength, sourceStep = plan.firstStep, destinationStep = plan.secondStep
+        let ps = source.baseAddress! + sourceOffset, pd = destination.baseAddress! + destinationOffset
+        plan.forEachRow { _, s, d in
+            if sourceStep == 1 && destinationStep == 1 {
+                (pd + d).update(from: ps + s, count: n)
+            } else {
+                for i in 0..<n { pd[d + i * destinationStep] = ps[s + i * sourceStep] }
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// Copies `self`, viewed with `sourceStrides` from `sourceOffset` over `viewShape`, into
+    /// `destination` viewed the same way. Not recorded.
+    func copyView(shape viewShape: [Int], sourceOffset: Int = 0, strides sourceStrides: [Int],
+                  into destination: Tensor, destinationOffset: Int = 0, destinationStrides: [Int]) {
+        switch dtype {
+        case .float32:
+            StridedCopyKernel.copy(shape: viewShape, from: storage.buffer(Float.self), offset: sourceOffset, strides: sourceStrides,
+                                   to: destination.storage.buffer(Float.self), offset: destinationOffset, strides: destinationStrides)
+        case .float64:
+            StridedCopyKernel.copy(shape: viewShape, from: storage.buffer(Double.self), offset: sourceOffset, strides: sourceStrides,
+                                   to: destination.storage.buffer(Double.self), offset: destinationOffset, strides: destinationStrides)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+// MARK: - Kernel dispatch
+
+extension Tensor {
+    /// Applies an elementwise kernel, producing an unrecorded result.
+    func mapped(_ op: UnaryOp) -> Tensor {
+        let result = Tensor(uninitialized: shape, dtype: dtype)
+        switch dtype {
+        case .float32: ElementwiseKernels.unary(op, storage.buffer(Float.self), result.storage.buffer(Float.self))
+        case .float64: ElementwiseKernels.unary(op, storage.buffer(Double.self), result.storage.buffer(Double.self))
+        }
+        return result
+    }
+
+    /// Combines two tensors elementwise with broadcasting, producing an unrecorded result.
+    func combined(_ op: BinaryOp, _ other: Tensor, _ name: String) -> Tensor {
+        precondition(dtype == other.dtype, "\(name): dtypes differ, \(dtype) and \(other.dtype)")
+        guard let outShape = Shape.broadcast(shape, other.shape) else {
+            preconditionFailure("\(name): shapes \(Shape.text(shape)) and \(Shape.text(other.shape)) do not broadcast")
+        }
+        let result = Tensor(uninitialized: outShape, dtype: dtype)
+        let plan = StridedPlan(shape: outShape,
+                               firstStrides: Shape.broadcastStrides(shape, to: outShape),
+                               secondStrides: Shape.broadcastStrides(other.shape, to: outShape))
+        switch dtype {
+        case .float32:
+            ElementwiseKernels.binary(op, storage.buffer(Float.self), other.storage.buffer(Float.self),
+                                      result.storage.buffer(Float.self), plan: plan)
+        case .float64:
+            ElementwiseKernels.binary(op, storage.buffer(Double.self), other.storage.buffer(Double.self),
+                                      result.storage.buffer(Double.self), plan: plan)
+        }
+        return result
+    }
+
+    /// Sums a broadcast gradient back down to `target` shape: the backward of broadcasting.
+    public func summed(toShape target: [Int]) -> Tensor {
+        if shape == target { return self }
+        let offset = rank - target.count
+        precondition(offset >= 0, "summed(toShape:): \(Shape.text(shape)) cannot reduce to \(Shape.text(target))")
+        var axes = Array(0..<offset)
+        for (i, size) in target.enumerated() where size == 1 && shape[i + offset] != 1 { axes.append(i + offset) }
+        return sum(alongAxes: axes, keepingDimensions: true).reshaped(target)
+    }
+}
+
+// MARK: - Arithmetic with broadcasting
+
+extension Tensor {
+    /// Elementwise sum with broadcasting.
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+        lhs.combined(.add, rhs, "+").recorded("add", [lhs, rhs]) { g in
+            [g.summed(toShape: lhs.shape), g.summed(toShape: rhs.shape)]
+        }
+    }
+
+    /// Elementwise difference with broadcasting.
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+        lhs.combined(.subtract, rhs, "-").recorded("subtract", [lhs, rhs]) { g in
+            [g.summed(toShape: lhs.shape), (-g).summed(toShape: rhs.shape)]
+        }
+    }
+
+    /// Elementwise product with broadcasting.
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+        lhs.combined(.multiply, rhs, "*").recorded("multiply", [lhs, rhs]) { g in
+            [lhs.requiresGrad ? (g * rhs).summed(toShape: lhs.shape) : nil,
+             rhs.requiresGrad ? (g * lhs).summed(toShape: rhs.shape) : nil]
+        }
+    }
+
+    /// Elementwise quotient with broadcasting.
+    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
+        lhs.combined(.divide, rhs, "/").recorded("divide", [lhs, rhs]) { g in
+            [lhs.requiresGrad ? (g / rhs).summed(toShape: lhs.shape) : nil,
+             rhs.requiresGrad ? (-g * lhs / (rhs * rhs)).summed(toShape: rhs.shape) : nil]
+        }
+    }
+
+    /// Elementwise negation.
+    public static prefix func - (x: Tensor) -> Tensor {
+        x.mapped(.negate).recorded("negate", [x]) { g in [-g] }
+    }
+
+    // MARK: Scalars
+
+    public static func + (lhs: Tensor, rhs: Double) -> Tensor {
+        lhs.mapped(.shift(rhs)).recorded("add scalar", [lhs]) { g in [g] }
+    }
+    public static func + (lhs: Double, rhs: Tensor) -> Tensor { rhs + lhs }
+    public static func - (lhs: Tensor, rhs: Double) -> Tensor { lhs + (-rhs) }
+    public static func - (lhs: Double, rhs: Tensor) -> Tensor { -rhs + lhs }
+    public static func * (lhs: Tensor, rhs: Double) -> Tensor {
+        lhs.mapped(.scale(rhs)).recorded("multiply by scalar", [lhs]) { g in [g * rhs] }
+    }
+    public static func * (lhs: Double, rhs: Tensor) -> Tensor { rhs * lhs }
+    public static func / (lhs: Tensor, rhs: Double) -> Tensor { lhs * (1 / rhs) }
+    public static func / (lhs: Double, rhs: Tensor) -> Tensor { lhs * rhs.pow(-1) }
+
+    /// Elementwise 1 where `self` equals `other` (broadcast), else 0; not differentiable.
+    public func equalMask(_ other: Tensor) -> Tensor { combined(.equalMask, other, "equalMask") }
+}

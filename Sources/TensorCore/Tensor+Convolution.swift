@@ -1,0 +1,81 @@
+// MARK: - Convolution
+
+extension Tensor {
+    /// 2-D cross-correlation as PyTorch's `conv2d`: input `[N, C, H, W]`, weight `[O, C, kh, kw]`,
+    /// optional bias `[O]` → `[N, O, (H + 2p − kh)/s + 1, (W + 2p − kw)/s + 1]`.
+    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
+        let context = "conv2d: input \(Shape.text(shape)), weight \(Shape.text(weight.shape))"
+        precondition(rank == 4 && weight.rank == 4, "\(context): expected [N, C, H, W] and [O, C, kh, kw]")
+        precondition(shape[1] == weight.shape[1], "\(context): input has \(shape[1]) channels, weight expects \(weight.shape[1])")
+        precondition(stride >= 1 && padding >= 0, "\(context): stride \(stride), padding \(padding)")
+        let geometry = ConvolutionGeometry(batch: shape[0], inputChannels: shape[1], outputChannels: weight.shape[0],
+                                           height: shape[2], width: shape[3],
+                                           kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+                                           stride: stride, padding: padding)
+        precondition(shape[2] + 2 * padding >= weight.shape[2] && shape[3] + 2 * padding >= weight.shape[3],
+                     "\(context): padded input is smaller than the kernel")
+        let output = Tensor.convolution(self, weight, geometry)
+        return bias.map { output + $0.reshaped([1, -1, 1, 1]) } ?? output
+    }
+
+    /// The transposed convolution of PyTorch's `conv_transpose2d`: input `[N, C, H, W]`, weight
+    /// `[C, O, kh, kw]` → `[N, O, (H − 1)·s − 2p + kh + outputPadding, …]`. It is the adjoint
+    /// (the input gradient) of `conv2d` with the same weight.
+    public func convTranspose2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                                outputPadding: Int = 0) -> Tensor {
+        let context = "convTranspose2d: input \(Shape.text(shape)), weight \(Shape.text(weight.shape))"
+        precondition(rank == 4 && weight.rank == 4, "\(context): expected [N, C, H, W] and [C, O, kh, kw]")
+        precondition(shape[1] == weight.shape[0], "\(context): input has \(shape[1]) channels, weight expects \(weight.shape[0])")
+        precondition(stride >= 1 && padding >= 0 && outputPadding >= 0 && outputPadding < stride,
+                     "\(context): stride \(stride), padding \(padding), output padding \(outputPadding) (must be < stride)")
+        let height = (shape[2] - 1) * stride - 2 * padding + weight.shape[2] + outputPadding
+        let width = (shape[3] - 1) * stride - 2 * padding + weight.shape[3] + outputPadding
+        precondition(height > 0 && width > 0, "\(context): output would be \(height)×\(width)")
+        let geometry = ConvolutionGeometry(batch: shape[0], inputChannels: weight.shape[1], outputChannels: shape[1],
+                                           height: height, width: width,
+                                           kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+                                           stride: stride, padding: padding)
+        let output = Tensor.convolutionAdjoint(self, weight, geometry)
+        return bias.map { output + $0.reshaped([1, -1, 1, 1]) } ?? output
+    }
+
+    // MARK: The three differentiable primitives
+
+    /// y = conv(x, W). Its gradients are the other two primitives.
+    static func convolution(_ x: Tensor, _ w: Tensor, _ g: ConvolutionGeometry) -> Tensor {
+        let y = Tensor(uninitialized: g.outputShape, dtype: x.dtype)
+        switch x.dtype {
+        case .float32: ConvolutionKernels.forward(x.storage.buffer(Float.self), w.storage.buffer(Float.self), y.storage.buffer(Float.self), g)
+        case .float64: ConvolutionKernels.forward(x.storage.buffer(Double.self), w.storage.buffer(Double.self), y.storage.buffer(Double.self), g)
+        }
+        return y.recorded("conv2d", [x, w]) { up in
+            [x.requiresGrad ? convolutionAdjoint(up, w, g) : nil, w.requiresGrad ? convolutionWeightGradient(x, up, g) : nil]
+        }
+    }
+
+    /// x = convᵀ(y, W): the transposed convolution.
+    static func convolutionAdjoint(_ y: Tensor, _ w: Tensor, _ g: ConvolutionGeometry) -> Tensor {
+        precondition(y.dtype == w.dtype, "convolution: dtypes differ, \(y.dtype) and \(w.dtype)")
+        let x = Tensor(uninitialized: g.inputShape, dtype: y.dtype)
+        switch y.dtype {
+        case .float32: ConvolutionKernels.inputAdjoint(y.storage.buffer(Float.self), w.storage.buffer(Float.self), x.storage.buffer(Float.self), g)
+        case .float64: ConvolutionKernels.inputAdjoint(y.storage.buffer(Double.self), w.storage.buffer(Double.self), x.storage.buffer(Double.self), g)
+        }
+        return x.recorded("convTranspose2d", [y, w]) { up in
+            [y.requiresGrad ? convolution(up, w, g) : nil, w.requiresGrad ? convolutionWeightGradient(up, y, g) : nil]
+        }
+    }
+
+    /// W-shaped Σ x·y: the weight gradient of a convolution.
+    static func convolutionWeightGradient(_ x: Tensor, _ y: Tensor, _ g: ConvolutionGeometry) -> Tensor {
+        precondition(x.dtype == y.dtype, "convolution: dtypes differ, \(x.dtype) and \(y.dtype)")
+        let w = Tensor(uninitialized: g.weightShape, dtype: x.dtype)
+        switch x.dtype {
+        case .float32: ConvolutionKernels.weightGradient(x.storage.buffer(Float.self), y.storage.buffer(Float.self), w.storage.buffer(Float.self), g)
+        case .float64: ConvolutionKernels.weightGradient(x.storage.buffer(Double.self), y.storage.buffer(Double.self), w.storage.buffer(Double.self), g)
+        }
+        return w.recorded("conv2d weight gradient", [x, y]) { up in
+            [x.requiresGrad ? convolutionAdjoint(y, up, g) : nil, y.requiresGrad ? convolution(x, up, g) : nil]
+        }
+    }
+}

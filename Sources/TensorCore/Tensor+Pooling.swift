@@ -1,0 +1,53 @@
+// MARK: - Pooling and upsampling
+
+extension Tensor {
+    private func planeKernel(_ outputShape: [Int], _ body: (Tensor, Tensor) -> Void) -> Tensor {
+        let result = Tensor(uninitialized: outputShape, dtype: dtype)
+        body(self, result)
+        return result
+    }
+
+    /// Average over `kernel`×`kernel` windows moved by `stride` (default: the kernel size) on a
+    /// `[N, C, H, W]` tensor, zero padding included in the average (PyTorch's `avg_pool2d`).
+    public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+        precondition(rank == 4, "avgPool2d: expected [N, C, H, W], got \(Shape.text(shape))")
+        let window = PoolingKernels.Window(kernel: kernel, stride: stride ?? kernel, padding: padding, height: shape[2], width: shape[3])
+        precondition(kernel >= 1 && window.stride >= 1 && padding >= 0 && padding * 2 <= kernel,
+                     "avgPool2d: kernel \(kernel), stride \(window.stride), padding \(padding) (padding at most half the kernel)")
+        precondition(window.outputHeight >= 1 && window.outputWidth >= 1, "avgPool2d: window \(kernel) larger than input \(Shape.text(shape))")
+        return Tensor.averagePool(self, window)
+    }
+
+    private static func averagePool(_ x: Tensor, _ window: PoolingKernels.Window) -> Tensor {
+        let planes = x.shape[0] * x.shape[1]
+        let y = Tensor(uninitialized: [x.shape[0], x.shape[1], window.outputHeight, window.outputWidth], dtype: x.dtype)
+        switch x.dtype {
+        case .float32: PoolingKernels.averagePool(x.storage.buffer(Float.self), y.storage.buffer(Float.self), planes: planes, window)
+        case .float64: PoolingKernels.averagePool(x.storage.buffer(Double.self), y.storage.buffer(Double.self), planes: planes, window)
+        }
+        return y.recorded("avgPool2d", [x]) { g in [averagePoolAdjoint(g, window)] }
+    }
+
+    private static func averagePoolAdjoint(_ y: Tensor, _ window: PoolingKernels.Window) -> Tensor {
+        let planes = y.shape[0] * y.shape[1]
+        let x = Tensor(uninitialized: [y.shape[0], y.shape[1], window.height, window.width], dtype: y.dtype)
+        switch y.dtype {
+        case .float32: PoolingKernels.averagePoolAdjoint(y.storage.buffer(Float.self), x.storage.buffer(Float.self), planes: planes, window)
+        case .float64: PoolingKernels.averagePoolAdjoint(y.storage.buffer(Double.self), x.storage.buffer(Double.self), planes: planes, window)
+        }
+        return x.recorded("avgPool2d adjoint", [y]) { g in [averagePool(g, window)] }
+    }
+
+    /// Nearest-neighbour upsampling of `[N, C, H, W]` by an integer factor: each pixel becomes a
+    /// `scale`×`scale` block. Its gradient sums each block (an average pool times scale²).
+    public func upsampledNearest(scale: Int) -> Tensor {
+        precondition(rank == 4 && scale >= 1, "upsampledNearest: expected [N, C, H, W] and scale ≥ 1, got \(Shape.text(shape)), \(scale)")
+        let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
+        let y = Tensor(uninitialized: [shape[0], shape[1], h * scale, w * scale], dtype: dtype)
+        switch dtype {
+        case .float32: PoolingKernels.upsampleNearest(storage.buffer(Float.self), y.storage.buffer(Float.self), planes: planes, height: h, width: w, scale: scale)
+        case .float64: PoolingKernels.upsampleNearest(storage.buffer(Double.self), y.storage.buffer(Double.self), planes: planes, height: h, width: w, scale: scale)
+        }
+        return y.recorded("upsampleNearest", [self]) { g in [g.avgPool2d(kernel: scale) * Double(scale * scale)] }
+    }
+}

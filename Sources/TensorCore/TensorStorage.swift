@@ -1,0 +1,28 @@
+/// Contiguous, 64-byte aligned memory for a tensor's elements.
+///
+/// A tensor and the views made from it without copying (`reshaped`, `detached`) share one
+/// storage. Only optimizers write into a storage after it was filled, in place, between steps.
+final class TensorStorage: @unchecked Sendable {
+    let dtype: DType
+    let count: Int
+    let raw: UnsafeMutableRawPointer
+
+    /// Allocates `count` elements, zero-filled.
+    init(dtype: DType, count: Int) {
+        precondition(count >= 0, "tensor storage: negative element count \(count)")
+        self.dtype = dtype
+        self.count = count
+        let bytes = max(count * dtype.byteCount, 1)
+        raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+    }
+
+    deinit { raw.deallocate() }
+
+    /// The elements as a typed buffer; `T` must match the dtype.
+    @inline(__always)
+    func buffer<T: TensorScalar>(_: T.Type) -> UnsafeMutableBufferPointer<T> {
+        assert(T.dtype == dtype, "storage holds \(dtype), read as \(T.dtype)")
+        return UnsafeMutableBufferPointer(start: raw.assumingMemoryBound(to: T.self), count: count)
+    }
+}
