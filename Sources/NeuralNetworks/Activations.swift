@@ -67,7 +67,7 @@ public final class Dropout: Layer {
     private var generator: RandomGenerator
 
     public init(probability: Double = 0.5, seed: UInt64) {
-        precondition(probability >= 0 && probability < 1, "Dropout: probability must be in [0, 1), got \(probability)")
+        require(probability >= 0 && probability < 1, "Dropout: probability must be in [0, 1), got \(probability)")
         self.probability = probability
         generator = RandomGenerator(seed: seed)
     }

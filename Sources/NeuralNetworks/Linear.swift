@@ -16,7 +16,7 @@ public final class Linear: Layer {
 
     /// `[…, inputCount]` → `[…, outputCount]`.
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank >= 1 && input.shape[input.rank - 1] == weight.shape[1],
+        require(input.rank >= 1 && input.shape[input.rank - 1] == weight.shape[1],
                      "Linear(\(weight.shape[1]) → \(weight.shape[0])): input \(input.shape) does not end in \(weight.shape[1])")
         let product = input.matmul(weight.transposed())      // [..., outputCount]
         return bias.map { product + $0 } ?? product

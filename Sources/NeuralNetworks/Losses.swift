@@ -12,7 +12,7 @@ public enum Reduction: Sendable {
 }
 
 private func checkSameShape(_ name: String, _ prediction: Tensor, _ target: Tensor) {
-    precondition(prediction.shape == target.shape,
+    require(prediction.shape == target.shape,
                  "\(name): prediction \(prediction.shape) and target \(target.shape) differ in shape")
 }
 
@@ -47,7 +47,7 @@ public func binaryCrossEntropyWithLogits(_ logits: Tensor, _ targets: Tensor, re
 
 /// Softmax cross-entropy of `[N, classes]` logits against integer class labels.
 public func crossEntropy(_ logits: Tensor, labels: [Int], reduction: Reduction = .mean) -> Tensor {
-    precondition(logits.rank == 2 && logits.shape[0] == labels.count,
+    require(logits.rank == 2 && logits.shape[0] == labels.count,
                  "crossEntropy: logits \(logits.shape) for \(labels.count) labels; expected [\(labels.count), classes]")
     let picked = (logits.logSoftmax(alongAxis: 1) * Tensor.oneHot(labels, classes: logits.shape[1], dtype: logits.dtype))
         .sum(alongAxes: [1])                                                               // [N]

@@ -27,7 +27,7 @@ public final class BatchNorm2d: Layer {
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank == 4 && input.shape[1] == weight.count,
+        require(input.rank == 4 && input.shape[1] == weight.count,
                      "BatchNorm2d(\(weight.count)): expected [N, \(weight.count), H, W], got \(input.shape)")
         let channel = [1, weight.count, 1, 1]
         let scale = weight.reshaped(channel), shift = bias.reshaped(channel)
@@ -36,7 +36,7 @@ public final class BatchNorm2d: Layer {
             return normalized * scale + shift
         }
         let n = input.count / weight.count
-        precondition(n > 1, "BatchNorm2d: training needs more than one value per channel, got input \(input.shape)")
+        require(n > 1, "BatchNorm2d: training needs more than one value per channel, got input \(input.shape)")
         let mean = input.mean(alongAxes: [0, 2, 3], keepingDimensions: true)               // [1, C, 1, 1]
         let centred = input - mean
         let variance = (centred * centred).mean(alongAxes: [0, 2, 3], keepingDimensions: true)   // biased
@@ -59,7 +59,7 @@ public final class GroupNorm: Layer {
     public var isTraining = true
 
     public init(groupCount: Int, channelCount: Int, epsilon: Double = 1e-5, dtype: DType = .float32) {
-        precondition(groupCount > 0 && channelCount % groupCount == 0,
+        require(groupCount > 0 && channelCount % groupCount == 0,
                      "GroupNorm: \(channelCount) channels do not split into \(groupCount) groups")
         weight = parameter(Tensor.ones([channelCount], dtype: dtype))
         bias = parameter(Tensor.zeros([channelCount], dtype: dtype))
@@ -71,7 +71,7 @@ public final class GroupNorm: Layer {
 
     /// `[N, C, …]` → same shape.
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(input.rank >= 2 && input.shape[1] == weight.count,
+        require(input.rank >= 2 && input.shape[1] == weight.count,
                      "GroupNorm(\(groupCount), \(weight.count)): expected [N, \(weight.count), …], got \(input.shape)")
         let grouped = input.reshaped([input.shape[0], groupCount, -1])                 // [N, G, C/G·H·W]
         let mean = grouped.mean(alongAxes: [2], keepingDimensions: true)
@@ -99,7 +99,7 @@ public final class LayerNorm: Layer {
     public var ownParameters: [(name: String, tensor: Tensor)] { [("weight", weight), ("bias", bias)] }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        precondition(Array(input.shape.suffix(normalizedShape.count)) == normalizedShape,
+        require(Array(input.shape.suffix(normalizedShape.count)) == normalizedShape,
                      "LayerNorm(\(normalizedShape)): input \(input.shape) does not end in \(normalizedShape)")
         let axes = Array((input.rank - normalizedShape.count)..<input.rank)
         let mean = input.mean(alongAxes: axes, keepingDimensions: true)

@@ -32,7 +32,7 @@ public final class SGD: Optimizer {
     public private(set) var momentumBuffers: [Tensor?]
 
     public init(_ parameters: [Tensor], learningRate: Double, momentum: Double = 0, weightDecay: Double = 0) {
-        precondition(learningRate >= 0 && momentum >= 0 && weightDecay >= 0,
+        require(learningRate >= 0 && momentum >= 0 && weightDecay >= 0,
                      "SGD: learning rate \(learningRate), momentum \(momentum), weight decay \(weightDecay) must be ≥ 0")
         self.parameters = parameters
         self.learningRate = learningRate
@@ -85,7 +85,7 @@ public final class Adam: Optimizer {
 
     public init(_ parameters: [Tensor], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
                 epsilon: Double = 1e-8, weightDecay: Double = 0) {
-        precondition(learningRate >= 0 && (0..<1).contains(betas.0) && (0..<1).contains(betas.1) && epsilon >= 0 && weightDecay >= 0,
+        require(learningRate >= 0 && (0..<1).contains(betas.0) && (0..<1).contains(betas.1) && epsilon >= 0 && weightDecay >= 0,
                      "Adam: learning rate \(learningRate), betas \(betas), eps \(epsilon), weight decay \(weightDecay) out of range")
         self.parameters = parameters
         self.learningRate = learningRate
@@ -140,7 +140,7 @@ public final class ExponentialMovingAverage {
     public let shadows: [Tensor]
 
     public init(_ parameters: [Tensor], decay: Double = 0.999) {
-        precondition(decay >= 0 && decay <= 1, "ExponentialMovingAverage: decay \(decay) must be in [0, 1]")
+        require(decay >= 0 && decay <= 1, "ExponentialMovingAverage: decay \(decay) must be in [0, 1]")
         self.parameters = parameters
         self.decay = decay
         shadows = parameters.map { $0.copy() }

@@ -84,19 +84,20 @@ extension Tensor {
 
     private func propagate(_ upstream: Tensor?, createGraph: Bool, keeping kept: Set<ObjectIdentifier>)
         -> (leaves: [(Tensor, Tensor)], kept: [ObjectIdentifier: Tensor]) {
-        precondition(requiresGrad, "backward: the tensor \(Shape.text(shape)) does not require a gradient; no input was marked requiresGrad, or it was computed under withoutGradients")
+        require(requiresGrad, "backward: the tensor \(Shape.text(shape)) does not require a gradient; no input was marked requiresGrad, or it was computed under withoutGradients")
         let seed: Tensor
         if let upstream {
-            precondition(upstream.shape == shape,
+            require(upstream.shape == shape,
                          "backward: upstream gradient \(Shape.text(upstream.shape)) does not match the output \(Shape.text(shape))")
             seed = upstream
         } else {
-            precondition(count == 1, "backward: output \(Shape.text(shape)) is not a scalar; pass the upstream gradient")
+            require(count == 1, "backward: output \(Shape.text(shape)) is not a scalar; pass the upstream gradient")
             seed = Tensor.ones(shape, dtype: dtype)
         }
         var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
         var leaves: [(Tensor, Tensor)] = []
         var keptGradients: [ObjectIdentifier: Tensor] = [:]
+        let detector = AnomalyDetector.current
         GradMode.$isEnabled.withValue(createGraph) {
             for tensor in tape().reversed() {
                 let id = ObjectIdentifier(tensor)
@@ -106,12 +107,14 @@ extension Tensor {
                     if tensor.requiresGrad { leaves.append((tensor, gradient)) }
                     continue
                 }
-                let inputGradients = function.backward(gradient)
+                // Ops inside a backward closure are not themselves reported: the gradient they
+                // produce is inspected below, under the name of the op being differentiated.
+                let inputGradients = AnomalyDetector.$current.withValue(nil) { function.backward(gradient) }
                 for (input, inputGradient) in zip(function.inputs, inputGradients) {
                     guard input.requiresGrad, let inputGradient else { continue }
-                    precondition(inputGradient.shape == input.shape,
+                    require(inputGradient.shape == input.shape,
                                  "backward of \(function.name): gradient \(Shape.text(inputGradient.shape)) for input \(Shape.text(input.shape))")
-                    if let detector = AnomalyDetector.current {
+                    if let detector {
                         detector.inspect(inputGradient, op: "backward of \(function.name)", inputs: function.inputs, phase: .backward)
                     }
                     let inputID = ObjectIdentifier(input)

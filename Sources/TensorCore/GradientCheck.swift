@@ -30,7 +30,7 @@ public struct GradientCheckReport: CustomStringConvertible {
 /// ```
 public func gradientCheck(_ inputs: [Tensor], epsilon: Double = 1e-6, absoluteTolerance: Double = 1e-5,
                           relativeTolerance: Double = 1e-3, _ function: ([Tensor]) -> Tensor) -> GradientCheckReport {
-    precondition(inputs.allSatisfy { $0.dtype == .float64 }, "gradientCheck: inputs must be float64 so that differences are exact")
+    require(inputs.allSatisfy { $0.dtype == .float64 }, "gradientCheck: inputs must be float64 so that differences are exact")
     let leaves = inputs.map { input -> Tensor in
         let leaf = input.copy()
         leaf.requiresGrad = true

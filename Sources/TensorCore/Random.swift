@@ -23,7 +23,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 
     /// Restores a generator from a saved `state`.
     public init(state: (UInt64, UInt64, UInt64, UInt64)) {
-        precondition(state != (0, 0, 0, 0), "RandomGenerator: the all-zero state is invalid")
+        require(state != (0, 0, 0, 0), "RandomGenerator: the all-zero state is invalid")
         self.state = state
     }
 
@@ -57,7 +57,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 
     /// A uniform integer in 0..<bound, without modulo bias (Lemire's method).
     public mutating func nextInt(below bound: Int) -> Int {
-        precondition(bound > 0, "nextInt(below:): bound must be positive, got \(bound)")
+        require(bound > 0, "nextInt(below:): bound must be positive, got \(bound)")
         let range = UInt64(bound)
         var product = next().multipliedFullWidth(by: range)
         if product.low < range {

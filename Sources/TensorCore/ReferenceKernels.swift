@@ -3,7 +3,7 @@
 public enum ReferenceKernels {
     /// `a · b` for matrices, by the textbook triple loop.
     public static func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
-        precondition(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[0] && a.dtype == b.dtype,
+        require(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[0] && a.dtype == b.dtype,
                      "ReferenceKernels.matmul: \(Shape.text(a.shape)) × \(Shape.text(b.shape))")
         let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
         let c = Tensor(uninitialized: [m, n], dtype: a.dtype)

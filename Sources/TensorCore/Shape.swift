@@ -39,7 +39,7 @@ public enum Shape {
     /// Normalises a possibly negative axis (`-1` is the last) and checks its range.
     public static func axis(_ axis: Int, rank: Int, _ context: @autoclosure () -> String) -> Int {
         let resolved = axis < 0 ? axis + rank : axis
-        precondition(resolved >= 0 && resolved < rank, "\(context()): axis \(axis) out of range for rank \(rank)")
+        require(resolved >= 0 && resolved < rank, "\(context()): axis \(axis) out of range for rank \(rank)")
         return resolved
     }
 

@@ -13,9 +13,9 @@ extension Tensor {
 
     /// Combines two tensors elementwise with broadcasting, producing an unrecorded result.
     func combined(_ op: BinaryOp, _ other: Tensor, _ name: String) -> Tensor {
-        precondition(dtype == other.dtype, "\(name): dtypes differ, \(dtype) and \(other.dtype)")
+        require(dtype == other.dtype, "\(name): dtypes differ, \(dtype) and \(other.dtype)")
         guard let outShape = Shape.broadcast(shape, other.shape) else {
-            preconditionFailure("\(name): shapes \(Shape.text(shape)) and \(Shape.text(other.shape)) do not broadcast")
+            fatalError("\(name): shapes \(Shape.text(shape)) and \(Shape.text(other.shape)) do not broadcast")
         }
         let result = Tensor(uninitialized: outShape, dtype: dtype)
         let plan = StridedPlan(shape: outShape,
@@ -36,7 +36,7 @@ extension Tensor {
     public func summed(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
         let offset = rank - target.count
-        precondition(offset >= 0, "summed(toShape:): \(Shape.text(shape)) cannot reduce to \(Shape.text(target))")
+        require(offset >= 0, "summed(toShape:): \(Shape.text(shape)) cannot reduce to \(Shape.text(target))")
         var axes = Array(0..<offset)
         for (i, size) in target.enumerated() where size == 1 && shape[i + offset] != 1 { axes.append(i + offset) }
         return sum(alongAxes: axes, keepingDimensions: true).reshaped(target)

@@ -5,14 +5,14 @@ extension Tensor {
     /// optional bias `[O]` → `[N, O, (H + 2p − kh)/s + 1, (W + 2p − kw)/s + 1]`.
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
         let context = "conv2d: input \(Shape.text(shape)), weight \(Shape.text(weight.shape))"
-        precondition(rank == 4 && weight.rank == 4, "\(context): expected [N, C, H, W] and [O, C, kh, kw]")
-        precondition(shape[1] == weight.shape[1], "\(context): input has \(shape[1]) channels, weight expects \(weight.shape[1])")
-        precondition(stride >= 1 && padding >= 0, "\(context): stride \(stride), padding \(padding)")
+        require(rank == 4 && weight.rank == 4, "\(context): expected [N, C, H, W] and [O, C, kh, kw]")
+        require(shape[1] == weight.shape[1], "\(context): input has \(shape[1]) channels, weight expects \(weight.shape[1])")
+        require(stride >= 1 && padding >= 0, "\(context): stride \(stride), padding \(padding)")
         let geometry = ConvolutionGeometry(batch: shape[0], inputChannels: shape[1], outputChannels: weight.shape[0],
                                            height: shape[2], width: shape[3],
                                            kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
                                            stride: stride, padding: padding)
-        precondition(shape[2] + 2 * padding >= weight.shape[2] && shape[3] + 2 * padding >= weight.shape[3],
+        require(shape[2] + 2 * padding >= weight.shape[2] && shape[3] + 2 * padding >= weight.shape[3],
                      "\(context): padded input is smaller than the kernel")
         let output = Tensor.convolution(self, weight, geometry)
         return bias.map { output + $0.reshaped([1, -1, 1, 1]) } ?? output
@@ -24,13 +24,13 @@ extension Tensor {
     public func convTranspose2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
                                 outputPadding: Int = 0) -> Tensor {
         let context = "convTranspose2d: input \(Shape.text(shape)), weight \(Shape.text(weight.shape))"
-        precondition(rank == 4 && weight.rank == 4, "\(context): expected [N, C, H, W] and [C, O, kh, kw]")
-        precondition(shape[1] == weight.shape[0], "\(context): input has \(shape[1]) channels, weight expects \(weight.shape[0])")
-        precondition(stride >= 1 && padding >= 0 && outputPadding >= 0 && outputPadding < stride,
+        require(rank == 4 && weight.rank == 4, "\(context): expected [N, C, H, W] and [C, O, kh, kw]")
+        require(shape[1] == weight.shape[0], "\(context): input has \(shape[1]) channels, weight expects \(weight.shape[0])")
+        require(stride >= 1 && padding >= 0 && outputPadding >= 0 && outputPadding < stride,
                      "\(context): stride \(stride), padding \(padding), output padding \(outputPadding) (must be < stride)")
         let height = (shape[2] - 1) * stride - 2 * padding + weight.shape[2] + outputPadding
         let width = (shape[3] - 1) * stride - 2 * padding + weight.shape[3] + outputPadding
-        precondition(height > 0 && width > 0, "\(context): output would be \(height)×\(width)")
+        require(height > 0 && width > 0, "\(context): output would be \(height)×\(width)")
         let geometry = ConvolutionGeometry(batch: shape[0], inputChannels: weight.shape[1], outputChannels: shape[1],
                                            height: height, width: width,
                                            kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
@@ -55,7 +55,7 @@ extension Tensor {
 
     /// x = convᵀ(y, W): the transposed convolution.
     static func convolutionAdjoint(_ y: Tensor, _ w: Tensor, _ g: ConvolutionGeometry) -> Tensor {
-        precondition(y.dtype == w.dtype, "convolution: dtypes differ, \(y.dtype) and \(w.dtype)")
+        require(y.dtype == w.dtype, "convolution: dtypes differ, \(y.dtype) and \(w.dtype)")
         let x = Tensor(uninitialized: g.inputShape, dtype: y.dtype)
         switch y.dtype {
         case .float32: ConvolutionKernels.inputAdjoint(y.storage.buffer(Float.self), w.storage.buffer(Float.self), x.storage.buffer(Float.self), g)
@@ -68,7 +68,7 @@ extension Tensor {
 
     /// W-shaped Σ x·y: the weight gradient of a convolution.
     static func convolutionWeightGradient(_ x: Tensor, _ y: Tensor, _ g: ConvolutionGeometry) -> Tensor {
-        precondition(x.dtype == y.dtype, "convolution: dtypes differ, \(x.dtype) and \(y.dtype)")
+        require(x.dtype == y.dtype, "convolution: dtypes differ, \(x.dtype) and \(y.dtype)")
         let w = Tensor(uninitialized: g.weightShape, dtype: x.dtype)
         switch x.dtype {
         case .float32: ConvolutionKernels.weightGradient(x.storage.buffer(Float.self), y.storage.buffer(Float.self), w.storage.buffer(Float.self), g)

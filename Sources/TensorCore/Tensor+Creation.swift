@@ -26,7 +26,7 @@ extension Tensor {
 
     /// `start, start + step, …` up to but excluding `end`, as NumPy's `arange`.
     public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType = .float32) -> Tensor {
-        precondition(step != 0, "arange: step must not be zero")
+        require(step != 0, "arange: step must not be zero")
         let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor((0..<count).map { start + Double($0) * step }, shape: [count], dtype: dtype)
     }

@@ -3,10 +3,10 @@
 extension Tensor {
     /// Rows `indices` of a `[rows, width]` matrix, as `[indices.count, width]` (an embedding lookup).
     public func gatheringRows(_ indices: [Int]) -> Tensor {
-        precondition(rank == 2, "gatheringRows: expected a [rows, width] matrix, got \(Shape.text(shape))")
+        require(rank == 2, "gatheringRows: expected a [rows, width] matrix, got \(Shape.text(shape))")
         let (rows, width) = (shape[0], shape[1])
         for index in indices {
-            precondition(index >= 0 && index < rows, "gatheringRows: index \(index) out of range 0..<\(rows)")
+            require(index >= 0 && index < rows, "gatheringRows: index \(index) out of range 0..<\(rows)")
         }
         let result = Tensor(uninitialized: [indices.count, width], dtype: dtype)
         let strides = [width, 1]
@@ -20,11 +20,11 @@ extension Tensor {
     /// The adjoint of `gatheringRows`: adds row i of `self` into row `indices[i]` of a zero
     /// `[rowCount, width]` matrix.
     public func scatteringRows(_ indices: [Int], rowCount: Int) -> Tensor {
-        precondition(rank == 2 && shape[0] == indices.count,
+        require(rank == 2 && shape[0] == indices.count,
                      "scatteringRows: \(indices.count) indices for rows of \(Shape.text(shape))")
         let oneHot = Tensor.zeros([rowCount, indices.count], dtype: dtype)
         for (i, index) in indices.enumerated() {
-            precondition(index >= 0 && index < rowCount, "scatteringRows: index \(index) out of range 0..<\(rowCount)")
+            require(index >= 0 && index < rowCount, "scatteringRows: index \(index) out of range 0..<\(rowCount)")
             oneHot.assignElement(1, at: index * indices.count + i)
         }
         // A one-hot matrix product keeps the adjoint (and its own gradient) in terms of matmul.
@@ -43,7 +43,7 @@ extension Tensor {
     public static func oneHot(_ indices: [Int], classes: Int, dtype: DType = .float32) -> Tensor {
         let result = Tensor.zeros([indices.count, classes], dtype: dtype)
         for (i, index) in indices.enumerated() {
-            precondition(index >= 0 && index < classes, "oneHot: class \(index) out of range 0..<\(classes)")
+            require(index >= 0 && index < classes, "oneHot: class \(index) out of range 0..<\(classes)")
             result.assignElement(1, at: i * classes + index)
         }
         return result

@@ -6,12 +6,12 @@ extension Tensor {
     /// Leading (batch) axes must be equal, or one operand is a plain matrix shared by every batch.
     public func matmul(_ other: Tensor) -> Tensor {
         let description = "matmul: \(Shape.text(shape)) × \(Shape.text(other.shape))"
-        precondition(rank >= 2 && other.rank >= 2, "\(description): both operands need at least 2 axes")
-        precondition(dtype == other.dtype, "\(description): dtypes differ, \(dtype) and \(other.dtype)")
+        require(rank >= 2 && other.rank >= 2, "\(description): both operands need at least 2 axes")
+        require(dtype == other.dtype, "\(description): dtypes differ, \(dtype) and \(other.dtype)")
         let m = shape[rank - 2], k = shape[rank - 1], n = other.shape[other.rank - 1]
-        precondition(other.shape[other.rank - 2] == k, "\(description): inner sizes \(k) and \(other.shape[other.rank - 2]) differ")
+        require(other.shape[other.rank - 2] == k, "\(description): inner sizes \(k) and \(other.shape[other.rank - 2]) differ")
         let batchA = Array(shape.dropLast(2)), batchB = Array(other.shape.dropLast(2))
-        precondition(batchA == batchB || batchA.isEmpty || batchB.isEmpty, "\(description): batch axes differ")
+        require(batchA == batchB || batchA.isEmpty || batchB.isEmpty, "\(description): batch axes differ")
         let batchShape = batchA.isEmpty ? batchB : batchA
         let batches = Shape.count(batchShape)
 

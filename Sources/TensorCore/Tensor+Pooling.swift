@@ -10,11 +10,11 @@ extension Tensor {
     /// Average over `kernel`×`kernel` windows moved by `stride` (default: the kernel size) on a
     /// `[N, C, H, W]` tensor, zero padding included in the average (PyTorch's `avg_pool2d`).
     public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
-        precondition(rank == 4, "avgPool2d: expected [N, C, H, W], got \(Shape.text(shape))")
+        require(rank == 4, "avgPool2d: expected [N, C, H, W], got \(Shape.text(shape))")
         let window = PoolingKernels.Window(kernel: kernel, stride: stride ?? kernel, padding: padding, height: shape[2], width: shape[3])
-        precondition(kernel >= 1 && window.stride >= 1 && padding >= 0 && padding * 2 <= kernel,
+        require(kernel >= 1 && window.stride >= 1 && padding >= 0 && padding * 2 <= kernel,
                      "avgPool2d: kernel \(kernel), stride \(window.stride), padding \(padding) (padding at most half the kernel)")
-        precondition(window.outputHeight >= 1 && window.outputWidth >= 1, "avgPool2d: window \(kernel) larger than input \(Shape.text(shape))")
+        require(window.outputHeight >= 1 && window.outputWidth >= 1, "avgPool2d: window \(kernel) larger than input \(Shape.text(shape))")
         return Tensor.averagePool(self, window)
     }
 
@@ -41,7 +41,7 @@ extension Tensor {
     /// Nearest-neighbour upsampling of `[N, C, H, W]` by an integer factor: each pixel becomes a
     /// `scale`×`scale` block. Its gradient sums each block (an average pool times scale²).
     public func upsampledNearest(scale: Int) -> Tensor {
-        precondition(rank == 4 && scale >= 1, "upsampledNearest: expected [N, C, H, W] and scale ≥ 1, got \(Shape.text(shape)), \(scale)")
+        require(rank == 4 && scale >= 1, "upsampledNearest: expected [N, C, H, W] and scale ≥ 1, got \(Shape.text(shape)), \(scale)")
         let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
         let y = Tensor(uninitialized: [shape[0], shape[1], h * scale, w * scale], dtype: dtype)
         switch dtype {

@@ -9,7 +9,7 @@ extension Tensor {
 
     private func resolvedAxes(_ axes: [Int], _ name: String) -> [Int] {
         let resolved = axes.map { Shape.axis($0, rank: rank, name) }
-        precondition(Set(resolved).count == resolved.count, "\(name): repeated axis in \(axes)")
+        require(Set(resolved).count == resolved.count, "\(name): repeated axis in \(axes)")
         return resolved.sorted()
     }
 
@@ -53,7 +53,7 @@ extension Tensor {
     /// The maximum over `axes`. The gradient is shared equally among tied maxima (PyTorch's `amax`).
     public func max(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
         let axes = resolvedAxes(axes, "max")
-        precondition(axes.allSatisfy { shape[$0] > 0 }, "max: reducing an empty axis of \(Shape.text(shape))")
+        require(axes.allSatisfy { shape[$0] > 0 }, "max: reducing an empty axis of \(Shape.text(shape))")
         let (kept, resultShape) = reducedShape(axes, keepingDimensions: keepingDimensions)
         let maxima = reduced(.maximum, axes, keptShape: kept)
         return maxima.reshaped(resultShape).recorded("max", [self]) { g in
@@ -70,7 +70,7 @@ extension Tensor {
     public func variance(alongAxes axes: [Int], unbiased: Bool = true, keepingDimensions: Bool = false) -> Tensor {
         let axes = resolvedAxes(axes, "variance")
         let n = axes.reduce(1) { $0 * shape[$1] }
-        precondition(!unbiased || n > 1, "variance: an unbiased variance needs more than one element per group")
+        require(!unbiased || n > 1, "variance: an unbiased variance needs more than one element per group")
         let centred = self - mean(alongAxes: axes, keepingDimensions: true)
         return (centred * centred).sum(alongAxes: axes, keepingDimensions: keepingDimensions) * (1 / Double(unbiased ? n - 1 : n))
     }
@@ -80,7 +80,7 @@ extension Tensor {
 
     /// The index of the largest element along the last axis, for each row (not differentiable).
     public func argmaxLastAxis() -> [Int] {
-        precondition(rank >= 1 && shape[rank - 1] > 0, "argmaxLastAxis: needs a non-empty last axis, got \(Shape.text(shape))")
+        require(rank >= 1 && shape[rank - 1] > 0, "argmaxLastAxis: needs a non-empty last axis, got \(Shape.text(shape))")
         let width = shape[rank - 1]
         let values = doubles
         return stride(from: 0, to: count, by: width).map { start in

@@ -7,11 +7,11 @@ extension Tensor {
         var target = newShape
         if let inferred = newShape.firstIndex(of: -1) {
             let known = newShape.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
-            precondition(known > 0 && count % known == 0,
+            require(known > 0 && count % known == 0,
                          "reshaped: cannot infer -1 in \(Shape.text(newShape)) for \(count) elements of \(Shape.text(shape))")
             target[inferred] = count / known
         }
-        precondition(Shape.count(target) == count,
+        require(Shape.count(target) == count,
                      "reshaped: \(Shape.text(shape)) (\(count) elements) cannot become \(Shape.text(newShape))")
         if target == shape { return self }
         let inputShape = shape
@@ -27,7 +27,7 @@ extension Tensor {
     /// Repeats size-1 axes (and adds leading axes) to reach `target`, NumPy style.
     public func broadcast(to target: [Int]) -> Tensor {
         if target == shape { return self }
-        precondition(Shape.broadcast(shape, target) == target,
+        require(Shape.broadcast(shape, target) == target,
                      "broadcast: \(Shape.text(shape)) cannot broadcast to \(Shape.text(target))")
         let result = Tensor(uninitialized: target, dtype: dtype)
         copyView(shape: target, strides: Shape.broadcastStrides(shape, to: target),
@@ -38,7 +38,7 @@ extension Tensor {
 
     /// Reorders the axes: result axis i is input axis `order[i]`.
     public func permuted(_ order: [Int]) -> Tensor {
-        precondition(order.sorted() == Array(0..<rank), "permuted: \(order) is not a permutation of the \(rank) axes of \(Shape.text(shape))")
+        require(order.sorted() == Array(0..<rank), "permuted: \(order) is not a permutation of the \(rank) axes of \(Shape.text(shape))")
         if order == Array(0..<rank) { return self }
         let strides = Shape.strides(shape)
         let resultShape = order.map { shape[$0] }
@@ -59,7 +59,7 @@ extension Tensor {
     /// Elements `range` along `axis` (PyTorch's `narrow`), as a new contiguous tensor.
     public func slice(_ range: Range<Int>, alongAxis axis: Int) -> Tensor {
         let axis = Shape.axis(axis, rank: rank, "slice")
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[axis],
+        require(range.lowerBound >= 0 && range.upperBound <= shape[axis],
                      "slice: range \(range) out of bounds for axis \(axis) of \(Shape.text(shape))")
         var resultShape = shape
         resultShape[axis] = range.count
@@ -78,7 +78,7 @@ extension Tensor {
     /// Splits into consecutive pieces of the given sizes along `axis`.
     public func split(sizes: [Int], alongAxis axis: Int) -> [Tensor] {
         let axis = Shape.axis(axis, rank: rank, "split")
-        precondition(sizes.reduce(0, +) == shape[axis], "split: sizes \(sizes) do not add up to \(shape[axis]) along axis \(axis) of \(Shape.text(shape))")
+        require(sizes.reduce(0, +) == shape[axis], "split: sizes \(sizes) do not add up to \(shape[axis]) along axis \(axis) of \(Shape.text(shape))")
         var start = 0
         return sizes.map { size in
             defer { start += size }
@@ -88,8 +88,8 @@ extension Tensor {
 
     /// Surrounds the data with `value`: `widths[i]` = (before, after) for axis i.
     public func padded(_ widths: [(before: Int, after: Int)], value: Double = 0) -> Tensor {
-        precondition(widths.count == rank, "padded: \(widths.count) pad widths for a rank-\(rank) tensor \(Shape.text(shape))")
-        precondition(widths.allSatisfy { $0.before >= 0 && $0.after >= 0 }, "padded: negative pad width in \(widths)")
+        require(widths.count == rank, "padded: \(widths.count) pad widths for a rank-\(rank) tensor \(Shape.text(shape))")
+        require(widths.allSatisfy { $0.before >= 0 && $0.after >= 0 }, "padded: negative pad width in \(widths)")
         let resultShape = zip(shape, widths).map { $0 + $1.before + $1.after }
         let result = Tensor.full(resultShape, value: value, dtype: dtype)
         let resultStrides = Shape.strides(resultShape)
@@ -107,14 +107,14 @@ extension Tensor {
 
     /// Joins tensors of equal shape except along `axis`.
     public static func concatenate(_ tensors: [Tensor], alongAxis axis: Int) -> Tensor {
-        precondition(!tensors.isEmpty, "concatenate: no tensors")
+        require(!tensors.isEmpty, "concatenate: no tensors")
         let first = tensors[0]
         let axis = Shape.axis(axis, rank: first.rank, "concatenate")
         for t in tensors {
             var a = t.shape, b = first.shape
-            precondition(a.count == b.count && t.dtype == first.dtype, "concatenate: \(Shape.text(t.shape)) \(t.dtype) and \(Shape.text(first.shape)) \(first.dtype)")
+            require(a.count == b.count && t.dtype == first.dtype, "concatenate: \(Shape.text(t.shape)) \(t.dtype) and \(Shape.text(first.shape)) \(first.dtype)")
             a[axis] = 0; b[axis] = 0
-            precondition(a == b, "concatenate: shapes \(tensors.map { Shape.text($0.shape) }.joined(separator: ", ")) differ off axis \(axis)")
+            require(a == b, "concatenate: shapes \(tensors.map { Shape.text($0.shape) }.joined(separator: ", ")) differ off axis \(axis)")
         }
         var resultShape = first.shape
         resultShape[axis] = tensors.reduce(0) { $0 + $1.shape[axis] }

@@ -21,8 +21,8 @@ public final class Tensor {
     public internal(set) var gradientFunction: GradientFunction?
 
     init(shape: [Int], storage: TensorStorage, requiresGrad: Bool = false) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "tensor: negative size in shape \(Shape.text(shape))")
-        precondition(Shape.count(shape) == storage.count,
+        require(shape.allSatisfy { $0 >= 0 }, "tensor: negative size in shape \(Shape.text(shape))")
+        require(Shape.count(shape) == storage.count,
                      "tensor: shape \(Shape.text(shape)) needs \(Shape.count(shape)) elements, storage has \(storage.count)")
         self.shape = shape
         self.dtype = storage.dtype
@@ -37,7 +37,7 @@ public final class Tensor {
 
     /// A tensor holding `values` (row-major) with the given shape.
     public convenience init<T: TensorScalar>(_ values: [T], shape: [Int], requiresGrad: Bool = false) {
-        precondition(values.count == Shape.count(shape),
+        require(values.count == Shape.count(shape),
                      "Tensor(_:shape:): \(values.count) values do not fill shape \(Shape.text(shape))")
         self.init(uninitialized: shape, dtype: T.dtype)
         _ = storage.buffer(T.self).initialize(from: values)
@@ -80,13 +80,13 @@ public final class Tensor {
 
     /// The only element of a one-element tensor.
     public var item: Double {
-        precondition(count == 1, "item: tensor of shape \(Shape.text(shape)) has \(count) elements, not 1")
+        require(count == 1, "item: tensor of shape \(Shape.text(shape)) has \(count) elements, not 1")
         return doubles[0]
     }
 
     /// Direct access to the elements for kernels and optimizers. `T` must match `dtype`.
     public func withElements<T: TensorScalar, R>(_: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R) rethrows -> R {
-        precondition(T.dtype == dtype, "withElements: tensor is \(dtype), accessed as \(T.dtype)")
+        require(T.dtype == dtype, "withElements: tensor is \(dtype), accessed as \(T.dtype)")
         return try body(storage.buffer(T.self))
     }
 
@@ -122,7 +122,7 @@ public final class Tensor {
     /// Overwrites the elements with those of `other` (same shape and dtype), outside autograd.
     /// Used to load weights and by optimizers.
     public func assign(_ other: Tensor) {
-        precondition(other.shape == shape && other.dtype == dtype,
+        require(other.shape == shape && other.dtype == dtype,
                      "assign: \(Shape.text(other.shape)) \(other.dtype) into \(Shape.text(shape)) \(dtype)")
         storage.raw.copyMemory(from: other.storage.raw, byteCount: count * dtype.byteCount)
     }

@@ -9,7 +9,7 @@ final class TensorStorage: @unchecked Sendable {
 
     /// Allocates `count` elements, zero-filled.
     init(dtype: DType, count: Int) {
-        precondition(count >= 0, "tensor storage: negative element count \(count)")
+        require(count >= 0, "tensor storage: negative element count \(count)")
         self.dtype = dtype
         self.count = count
         let bytes = max(count * dtype.byteCount, 1)

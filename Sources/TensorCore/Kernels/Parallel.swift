@@ -12,7 +12,7 @@ public enum Parallel {
             return configured > 0 ? configured : ProcessInfoCores.count
         }
         set {
-            precondition(newValue >= 1, "Parallel.threadCount must be at least 1, got \(newValue)")
+            require(newValue >= 1, "Parallel.threadCount must be at least 1, got \(newValue)")
             configuredThreads.store(newValue, ordering: .relaxed)
         }
     }
