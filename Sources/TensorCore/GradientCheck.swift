@@ -30,47 +30,57 @@ public struct GradientCheckReport: CustomStringConvertible {
 /// ```
 public func gradientCheck(_ inputs: [Tensor], epsilon: Double = 1e-6, absoluteTolerance: Double = 1e-5,
                           relativeTolerance: Double = 1e-3, _ function: ([Tensor]) -> Tensor) -> GradientCheckReport {
-    require(inputs.allSatisfy { $0.dtype == .float64 }, "gradientCheck: inputs must be float64 so that differences are exact")
     let leaves = inputs.map { input -> Tensor in
         let leaf = input.copy()
         leaf.requiresGrad = true
         return leaf
     }
+    return gradientCheck(inPlace: leaves, epsilon: epsilon, absoluteTolerance: absoluteTolerance,
+                         relativeTolerance: relativeTolerance) { function(leaves) }
+}
+
+/// The same check for tensors that `evaluate` reads where they are — a layer's own parameters, say.
+/// The tensors must be float64 leaves that require gradients; they are nudged in place and restored.
+public func gradientCheck(inPlace tensors: [Tensor], epsilon: Double = 1e-6, absoluteTolerance: Double = 1e-5,
+                          relativeTolerance: Double = 1e-3, evaluate: () -> Tensor) -> GradientCheckReport {
+    require(tensors.allSatisfy { $0.dtype == .float64 }, "gradientCheck: tensors must be float64 so that differences are exact")
+    require(tensors.allSatisfy { $0.requiresGrad && $0.gradientFunction == nil }, "gradientCheck: tensors must be leaves that require gradients")
     // Analytic Jacobian, one output element (one row) at a time.
-    let output = function(leaves)
-    var analytic = [[Double]](repeating: [], count: output.count)    // [outputElement][flattened inputs]
+    let output = evaluate()
+    let width = tensors.reduce(0) { $0 + $1.count }
+    var analytic = [[Double]](repeating: [], count: output.count)    // [outputElement][flattened tensors]
     for row in 0..<output.count {
         let upstream = Tensor.zeros(output.shape, dtype: .float64)
         upstream.assignElement(1, at: row)
         analytic[row] = output.requiresGrad
-            ? output.gradients(withRespectTo: leaves, upstream: upstream).flatMap(\.doubles)
-            : [Double](repeating: 0, count: leaves.reduce(0) { $0 + $1.count })
+            ? output.gradients(withRespectTo: tensors, upstream: upstream).flatMap(\.doubles)
+            : [Double](repeating: 0, count: width)
     }
     // Numeric Jacobian, one input element (one column) at a time.
     var worst = (error: -1.0, input: 0, element: 0, analytic: 0.0, numeric: 0.0)
     var passed = true, column = 0, comparisons = 0
     withoutGradients {
-        let probes = leaves.map { $0.copy() }
-        for (inputIndex, probe) in probes.enumerated() {
-            for element in 0..<probe.count {
-                let original = probe.doubles[element]
-                probe.assignElement(original + epsilon, at: element)
-                let plus = function(probes).doubles
-                probe.assignElement(original - epsilon, at: element)
-                let minus = function(probes).doubles
-                probe.assignElement(original, at: element)
+        for (inputIndex, tensor) in tensors.enumerated() {
+            let originals = tensor.doubles
+            for element in 0..<tensor.count {
+                let original = originals[element]
+                tensor.assignElement(original + epsilon, at: element)
+                let plus = evaluate().doubles
+                tensor.assignElement(original - epsilon, at: element)
+                let minus = evaluate().doubles
+                tensor.assignElement(original, at: element)
                 for row in 0..<output.count {
                     let numeric = (plus[row] - minus[row]) / (2 * epsilon)
                     let error = Swift.abs(analytic[row][column] - numeric)
                     comparisons += 1
-                    if error > absoluteTolerance + relativeTolerance * Swift.abs(numeric) { passed = false }
-                    if error > worst.error { worst = (error, inputIndex, element, analytic[row][column], numeric) }
+                    if !(error <= absoluteTolerance + relativeTolerance * Swift.abs(numeric)) { passed = false }
+                    if error > worst.error || error.isNaN { worst = (error, inputIndex, element, analytic[row][column], numeric) }
                 }
                 column += 1
             }
         }
     }
-    return GradientCheckReport(passed: passed, worstError: max(worst.error, 0), worstLocation: (worst.input, worst.element),
+    return GradientCheckReport(passed: passed, worstError: Swift.max(worst.error, 0), worstLocation: (worst.input, worst.element),
                                analyticAtWorst: worst.analytic, numericAtWorst: worst.numeric, comparisons: comparisons)
 }
 

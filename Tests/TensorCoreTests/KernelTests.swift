@@ -1,0 +1,84 @@
+import Testing
+import TensorCore
+
+/// The fast kernels agree with the readable reference loops, and results do not depend on threads.
+@Suite struct KernelTests {
+    @Test(arguments: [(1, 1, 1), (7, 33, 300), (64, 64, 64), (13, 100, 257), (97, 17, 5), (200, 300, 520)])
+    func packedMatrixMultiplyMatchesTheTripleLoop(_ size: (m: Int, n: Int, k: Int)) {
+        let a = randomFloat([size.m, size.k], seed: 1), b = randomFloat([size.k, size.n], seed: 2)
+        let fast = a.matmul(b).floats, reference = ReferenceKernels.matmul(a, b).floats
+        let scale = Float(size.k).squareRoot()
+        for (x, y) in zip(fast, reference) where Swift.abs(x - y) > 1e-5 * scale * Swift.max(1, Swift.abs(y)) {
+            Issue.record("matmul \(size): fast \(x), reference \(y)")
+            return
+        }
+    }
+
+    @Test func transposedOperandsMatch() {
+        let a = randomFloat([37, 19], seed: 3), b = randomFloat([23, 19], seed: 4)
+        let fast = a.matmul(b.transposed()).floats, reference = ReferenceKernels.matmul(a, b.transposed()).floats
+        for (x, y) in zip(fast, reference) { #expect(Swift.abs(x - y) <= 1e-4) }
+    }
+
+    @Test(arguments: [
+        (batch: 1, inputChannels: 1, outputChannels: 1, size: 4, kernel: 3, stride: 1, padding: 1),
+        (batch: 3, inputChannels: 5, outputChannels: 7, size: 9, kernel: 3, stride: 2, padding: 1),
+        (batch: 2, inputChannels: 3, outputChannels: 20, size: 8, kernel: 4, stride: 2, padding: 1),
+        (batch: 2, inputChannels: 16, outputChannels: 8, size: 4, kernel: 4, stride: 1, padding: 0),
+    ])
+    func convolutionProductsMatchTheLoops(_ c: (batch: Int, inputChannels: Int, outputChannels: Int, size: Int,
+                                              kernel: Int, stride: Int, padding: Int)) {
+        let x = randomFloat([c.batch, c.inputChannels, c.size, c.size], seed: 5)
+        let w = randomFloat([c.outputChannels, c.inputChannels, c.kernel, c.kernel], seed: 6)
+        let g = ReferenceKernels.geometry(input: x.shape, weight: w.shape, stride: c.stride, padding: c.padding)
+        let y = randomFloat([c.batch, c.outputChannels, g.outputHeight, g.outputWidth], seed: 7)
+        let fast = ReferenceKernels.fastConvolutionProducts(x: x, w: w, y: y, g)
+        let pairs = [(fast.forward, ReferenceKernels.conv2d(x, w, g)),
+                     (fast.inputAdjoint, ReferenceKernels.convolutionInputAdjoint(y, w, g)),
+                     (fast.weightGradient, ReferenceKernels.convolutionWeightGradient(x, y, g))]
+        for (name, (fastResult, reference)) in zip(["forward", "input adjoint", "weight gradient"], pairs) {
+            #expect(fastResult.shape == reference.shape)
+            let worst = zip(fastResult.floats, reference.floats).map { Swift.abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-4, "\(name): worst difference \(worst)")
+        }
+    }
+
+    /// Same seed, same numbers; and one thread or several give the same bytes.
+    @Test func resultsAreReproducibleAcrossRunsAndThreadCounts() {
+        var g1 = RandomGenerator(seed: 42), g2 = RandomGenerator(seed: 42)
+        #expect(Tensor.randomNormal([100], using: &g1).floats == Tensor.randomNormal([100], using: &g2).floats)
+        #expect(Tensor.randomUniform([10], using: &g1).floats != Tensor.randomUniform([10], using: &g1).floats)
+
+        func workload() -> [Float] {
+            let x = randomFloat([8, 16, 12, 12], seed: 8), w = randomFloat([32, 16, 3, 3], seed: 9)
+            x.requiresGrad = true
+            w.requiresGrad = true
+            let y = x.conv2d(weight: w, stride: 1, padding: 1).relu()
+            let z = y.reshaped([8, -1]).matmul(randomFloat([4608, 40], seed: 10)).sum()
+            z.backward()
+            return y.floats + [z.floats[0]] + x.grad!.floats + w.grad!.floats
+        }
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 1
+        let single = workload()
+        Parallel.threadCount = 2
+        let double = workload()
+        Parallel.threadCount = 3
+        let triple = workload()
+        #expect(single == double && double == triple)
+    }
+
+    @Test func generatorHasTheExpectedDistribution() {
+        var generator = RandomGenerator(seed: 7)
+        let samples = Tensor.randomNormal([20000], dtype: .float64, using: &generator)
+        #expect(Swift.abs(samples.mean().item) < 0.03)
+        #expect(Swift.abs(samples.variance().item - 1) < 0.05)
+        let uniform = Tensor.randomUniform([20000], low: -1, high: 3, dtype: .float64, using: &generator)
+        #expect(Swift.abs(uniform.mean().item - 1) < 0.05 && uniform.max().item < 3)
+        var counts = [Int](repeating: 0, count: 5)
+        for _ in 0..<5000 { counts[generator.nextInt(below: 5)] += 1 }
+        #expect(counts.allSatisfy { $0 > 900 && $0 < 1100 })
+        #expect(generator.permutation(10).sorted() == Array(0..<10))
+    }
+}
