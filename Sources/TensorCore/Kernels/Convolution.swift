@@ -28,6 +28,14 @@ public struct ConvolutionGeometry: Equatable, Sendable {
 enum ConvolutionKernels {
     // MARK: - Unfolding
 
+    /// The output columns `ow` whose input column `ow·s − p + j` lies inside the image.
+    @inline(__always)
+    private static func validColumns(_ g: ConvolutionGeometry, tap j: Int) -> Range<Int> {
+        let first = max(0, (g.padding - j + g.stride - 1) / g.stride)
+        let last = min(g.outputWidth, (g.width + g.padding - j + g.stride - 1) / g.stride)
+        return first..<max(first, last)
+    }
+
     /// cols[(c·kh + i)·kw + j, oh·Wo + ow] = x[c, oh·s − p + i, ow·s − p + j] (0 outside), for one sample.
     static func unfold<T: TensorScalar>(_ x: UnsafePointer<T>, _ g: ConvolutionGeometry,
                                         into cols: UnsafeMutablePointer<T>, rowStride: Int) {
@@ -37,15 +45,45 @@ enum ConvolutionKernels {
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
                     let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * rowStride
+                    let valid = validColumns(g, tap: j)
                     for oh in 0..<outH {
                         let ih = oh * g.stride - g.padding + i
                         let out = row + oh * outW
-                        guard ih >= 0 && ih < g.height else { out.update(repeating: 0, count: outW); continue }
-                        let source = plane + ih * g.width
-                        for ow in 0..<outW {
-                            let iw = ow * g.stride - g.padding + j
-                            out[ow] = iw >= 0 && iw < g.width ? source[iw] : 0
+                        guard ih >= 0 && ih < g.height, !valid.isEmpty else { out.update(repeating: 0, count: outW); continue }
+                        out.update(repeating: 0, count: valid.lowerBound)
+                        let source = plane + ih * g.width - g.padding + j
+                        if g.stride == 1 {
+                            (out + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                        } else {
+                            for ow in valid { out[ow] = source[ow * g.stride] }
                         }
+                        (out + valid.upperBound).update(repeating: 0, count: outW - valid.upperBound)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The same patches laid out one row per output pixel: rows[oh·Wo + ow, (c·kh + i)·kw + j].
+    /// This is the layout the weight gradient's product reads contiguously.
+    static func unfoldByPixel<T: TensorScalar>(_ x: UnsafePointer<T>, _ g: ConvolutionGeometry, into rows: UnsafeMutablePointer<T>) {
+        var out = rows
+        for oh in 0..<g.outputHeight {
+            for ow in 0..<g.outputWidth {
+                for c in 0..<g.inputChannels {
+                    let plane = x + c * g.height * g.width
+                    for i in 0..<g.kernelHeight {
+                        let ih = oh * g.stride - g.padding + i
+                        if ih < 0 || ih >= g.height {
+                            out.update(repeating: 0, count: g.kernelWidth)
+                        } else {
+                            let source = plane + ih * g.width
+                            for j in 0..<g.kernelWidth {
+                                let iw = ow * g.stride - g.padding + j
+                                out[j] = iw >= 0 && iw < g.width ? source[iw] : 0
+                            }
+                        }
+                        out += g.kernelWidth
                     }
                 }
             }
@@ -60,13 +98,15 @@ enum ConvolutionKernels {
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
                     let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * g.outputPixels
+                    let valid = validColumns(g, tap: j)
                     for oh in 0..<outH {
                         let ih = oh * g.stride - g.padding + i
                         guard ih >= 0 && ih < g.height else { continue }
-                        let target = plane + ih * g.width, source = row + oh * outW
-                        for ow in 0..<outW {
-                            let iw = ow * g.stride - g.padding + j
-                            if iw >= 0 && iw < g.width { target[iw] += source[ow] }
+                        let target = plane + ih * g.width - g.padding + j, source = row + oh * outW
+                        if g.stride == 1 {
+                            for ow in valid { target[ow] += source[ow] }
+                        } else {
+                            for ow in valid { target[ow * g.stride] += source[ow] }
                         }
                     }
                 }
@@ -112,18 +152,18 @@ enum ConvolutionKernels {
         }
     }
 
-    /// W = Σₙ y[n] · unfold(x[n])ᵀ as one product over all samples' columns.
+    /// W = Σₙ y[n] · unfold(x[n])ᵀ as one product over all samples' pixels: [O, N·pixels] · [N·pixels, patch].
     static func weightGradient<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                                 _ w: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
         let columns = g.batch * g.outputPixels
-        let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * columns)
+        let rows = UnsafeMutablePointer<T>.allocate(capacity: columns * g.patchSize)
         let gathered = UnsafeMutablePointer<T>.allocate(capacity: g.outputChannels * columns)
-        defer { cols.deallocate(); gathered.deallocate() }
-        let buffers = SendableBox((x: x, y: y, cols: cols, gathered: gathered))
+        defer { rows.deallocate(); gathered.deallocate() }
+        let buffers = SendableBox((x: x, y: y, rows: rows, gathered: gathered))
         Parallel.forEach(g.batch) { n in
-            let (x, y, cols, gathered) = buffers.value
-            unfold(x.baseAddress! + n * g.inputChannels * g.height * g.width, g,
-                   into: cols + n * g.outputPixels, rowStride: columns)
+            let (x, y, rows, gathered) = buffers.value
+            unfoldByPixel(x.baseAddress! + n * g.inputChannels * g.height * g.width, g,
+                          into: rows + n * g.outputPixels * g.patchSize)
             // y[n] is [O, pixels]; place it at columns n·pixels of an [O, N·pixels] matrix.
             for o in 0..<g.outputChannels {
                 (gathered + o * columns + n * g.outputPixels)
@@ -132,7 +172,7 @@ enum ConvolutionKernels {
         }
         MatrixMultiply.multiply(m: g.outputChannels, n: g.patchSize, k: columns,
                                 MatrixView(base: gathered, rowStride: columns, columnStride: 1),
-                                MatrixView(base: cols, rowStride: 1, columnStride: columns),
+                                MatrixView(base: rows, rowStride: g.patchSize, columnStride: 1),
                                 w.baseAddress!, ldc: g.patchSize, accumulate: false)
     }
 

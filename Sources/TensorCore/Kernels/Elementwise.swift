@@ -47,7 +47,12 @@ enum ElementwiseKernels {
         case .leakyRelu(let slope): let s = T(slope); map { $0 > 0 ? $0 : s * $0 }
         case .leakyReluDerivative(let slope): let s = T(slope); map { $0 > 0 ? 1 : s }
         case .power(let p):
-            if p == 2 { map { $0 * $0 } } else { let e = T(p); map { T.pow($0, e) } }
+            // Integer powers are defined for negative x too; x^p for real p needs x ≥ 0.
+            if p == 2 { map { $0 * $0 } } else if p == 1 { map { $0 } } else if p == p.rounded(), Swift.abs(p) < 1e9 {
+                let n = Int(p); map { T.pow($0, n) }
+            } else {
+                let e = T(p); map { T.pow($0, e) }
+            }
         case .clamp(let low, let high): let lo = T(low), hi = T(high); map { Swift.min(Swift.max($0, lo), hi) }
         case .insideMask(let low, let high): let lo = T(low), hi = T(high); map { $0 >= lo && $0 <= hi ? 1 : 0 }
         case .scale(let c): let k = T(c); map { $0 * k }

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import NeuralNetworks
+
+/// The workloads of benchmarks.md, timed the way the PyTorch reference script times them, printed as
+/// JSON lines so the two can be compared as ratios in one run.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Times the benchmark workloads and prints one JSON object per line.",
+        discussion: "Warm-up calls are untimed; each reported value is the median of the timed repetitions. Progress goes to stderr.")
+
+    @Option(help: "Run only this workload (\(Workload.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var only: Workload?
+
+    @Option(help: "Threads for the kernels (default: every core).")
+    var threads: Int?
+
+    @Option(help: "Timed repetitions per workload (default 10; at least 5 for a reportable number).")
+    var reps: Int = 10
+
+    @Option(help: "Untimed warm-up calls per workload.")
+    var warmup: Int = 3
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if reps < 1 { throw ValidationError("--reps must be at least 1, got \(reps)") }
+        if warmup < 0 { throw ValidationError("--warmup must not be negative, got \(warmup)") }
+    }
+
+    func run() throws {
+        if let threads { Parallel.threadCount = threads }
+        if ProcessInfo.processInfo.environment["SCRATCH"] != nil { scratchConvParts(); return }
+        let timer = Timer(reps: reps, warmup: warmup)
+        for workload in Workload.allCases where only == nil || only == workload {
+            workload.run(timer)
+        }
+    }
+}
+
+enum Workload: String, CaseIterable, ExpressibleByArgument {
+    case gemm, conv
+
+    func run(_ timer: Timer) {
+        switch self {
+        case .gemm: benchGemm(timer)
+        case .conv: benchConv(timer)
+        }
+    }
+}
+
+/// Warm-up, then `reps` timed repetitions; a repetition repeats the call until it lasts
+/// `minimumRepetitionSeconds` (for fast calls), and the value is seconds per call.
+struct Timer {
+    let reps: Int, warmup: Int
+
+    func secondsPerCall(minimumRepetitionSeconds: Double = 0, _ call: () -> Void) -> (median: Double, min: Double, max: Double, inner: Int) {
+        for _ in 0..<warmup { call() }
+        var inner = 1
+        if minimumRepetitionSeconds > 0 {
+            let one = measure(call)
+            inner = max(1, Int((minimumRepetitionSeconds / max(one, 1e-9)).rounded(.up)))
+        }
+        let times = (0..<reps).map { _ in measure { for _ in 0..<inner { call() } } / Double(inner) }.sorted()
+        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        return (median, times.first!, times.last!, inner)
+    }
+
+    private func measure(_ body: () -> Void) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}
+
+/// Prints one JSON line to stdout.
+func emit(_ fields: [(String, Any)]) {
+    let all = fields + [("threads", Parallel.threadCount)]
+    let body = all.map { key, value -> String in
+        let rendered: String
+        switch value {
+        case let text as String: rendered = "\"\(text)\""
+        case let number as Double: rendered = String(format: "%.6g", number)
+        default: rendered = "\(value)"
+        }
+        return "\"\(key)\":\(rendered)"
+    }.joined(separator: ",")
+    FileHandle.standardOutput.write(Data("{\(body)}\n".utf8))
+}
+
+func log(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+// MARK: - gemm
+
+/// C = A·B for square n×n float32 matrices; GFLOP/s = 2n³ / seconds.
+func benchGemm(_ timer: Timer) {
+    var rng = RandomGenerator(seed: 0)
+    for n in [256, 512, 1024] {
+        let a = Tensor.randomNormal([n, n], using: &rng), b = Tensor.randomNormal([n, n], using: &rng)
+        log("[gemm] n=\(n)")
+        let t = timer.secondsPerCall(minimumRepetitionSeconds: 0.2) { _ = a.matmul(b) }
+        emit([("workload", "gemm"), ("impl", "swift"), ("n", n), ("unit", "GFLOP/s"),
+              ("value", 2 * pow(Double(n), 3) / t.median / 1e9), ("reps", timer.reps), ("calls_per_rep", t.inner),
+              ("median_s", t.median), ("min_s", t.min), ("max_s", t.max)])
+    }
+}
+
+// MARK: - conv
+
+/// Conv2d 64→128, 3×3, stride 1, padding 1, bias, batch 64 of 16×16: forward, then the gradients
+/// to input, weight and bias for an upstream gradient of ones.
+func benchConv(_ timer: Timer) {
+    var rng = RandomGenerator(seed: 0)
+    let conv = Conv2d(inputChannels: 64, outputChannels: 128, kernelSize: 3, stride: 1, padding: 1, using: &rng)
+    log("[params] conv Conv2d(64->128,k3): \(conv.parameterCount)")
+    let x = Tensor.randomNormal([64, 64, 16, 16], using: &rng)
+    x.requiresGrad = true
+    let ones = Tensor.ones([64, 128, 16, 16])
+    let t = timer.secondsPerCall(minimumRepetitionSeconds: 0.2) {
+        let y = conv(x)
+        _ = y.gradients(withRespectTo: [x] + conv.parameters, upstream: ones)
+    }
+    emit([("workload", "conv"), ("impl", "swift"), ("batch", 64), ("unit", "ms"), ("value", t.median * 1e3),
+          ("reps", timer.reps), ("calls_per_rep", t.inner), ("median_s", t.median), ("min_s", t.min), ("max_s", t.max)])
+}
