@@ -30,7 +30,6 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if let threads { Parallel.threadCount = threads }
-        if ProcessInfo.processInfo.environment["SCRATCH"] != nil { scratchConvParts(); return }
         let timer = Timer(reps: reps, warmup: warmup)
         for workload in Workload.allCases where only == nil || only == workload {
             workload.run(timer)
