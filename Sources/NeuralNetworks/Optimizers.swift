@@ -3,6 +3,11 @@
 public protocol Optimizer: AnyObject {
     var parameters: [Tensor] { get }
     func step()
+    /// The optimizer's running state by name (PyTorch's names: `0.exp_avg`, `0.momentum_buffer`),
+    /// and its counters (`step`), for checkpoints.
+    func stateDict() -> (tensors: [(name: String, tensor: Tensor)], counters: [String: Int])
+    /// Restores what `stateDict()` returned.
+    func load(stateDict tensors: [String: Tensor], counters: [String: Int]) throws
 }
 
 extension Optimizer {
@@ -54,6 +59,21 @@ public final class SGD: Optimizer {
         }
     }
 
+    public func stateDict() -> (tensors: [(name: String, tensor: Tensor)], counters: [String: Int]) {
+        let buffers = momentumBuffers.enumerated().compactMap { index, buffer in buffer.map { ("\(index).momentum_buffer", $0) } }
+        return (buffers, [:])
+    }
+
+    public func load(stateDict tensors: [String: Tensor], counters: [String: Int]) throws {
+        momentumBuffers = try parameters.enumerated().map { index, parameter in
+            guard let buffer = tensors["\(index).momentum_buffer"] else { return nil }
+            guard buffer.shape == parameter.shape else {
+                throw StateDictError.shapeMismatch("\(index).momentum_buffer", expected: parameter.shape, found: buffer.shape)
+            }
+            return buffer.converted(to: parameter.dtype).copy()
+        }
+    }
+
     private func apply<T: TensorScalar>(_ type: T.Type, _ parameter: Tensor, _ gradient: Tensor, _ states: [Tensor], _ firstStep: Bool) {
         let lr = T(learningRate), mu = T(momentum), decay = T(weightDecay)
         update(type, parameter, gradient, states) { p, g, buffers in
@@ -96,8 +116,24 @@ public final class Adam: Optimizer {
         secondMoments = parameters.map { Tensor.zeros($0.shape, dtype: $0.dtype) }
     }
 
-    /// Restores the step count when loading a checkpoint.
-    public func restore(stepCount: Int) { self.stepCount = stepCount }
+    public func stateDict() -> (tensors: [(name: String, tensor: Tensor)], counters: [String: Int]) {
+        let moments = parameters.indices.flatMap { index in
+            [("\(index).exp_avg", firstMoments[index]), ("\(index).exp_avg_sq", secondMoments[index])]
+        }
+        return (moments, ["step": stepCount])
+    }
+
+    public func load(stateDict tensors: [String: Tensor], counters: [String: Int]) throws {
+        for index in parameters.indices {
+            for (name, target) in [("\(index).exp_avg", firstMoments[index]), ("\(index).exp_avg_sq", secondMoments[index])] {
+                guard let value = tensors[name] else { throw StateDictError.missingName(name) }
+                guard value.shape == target.shape else { throw StateDictError.shapeMismatch(name, expected: target.shape, found: value.shape) }
+                target.assign(value.converted(to: target.dtype))
+            }
+        }
+        guard let step = counters["step"] else { throw StateDictError.missingName("step") }
+        stepCount = step
+    }
 
     public func step() {
         stepCount += 1

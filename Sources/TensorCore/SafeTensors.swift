@@ -1,0 +1,129 @@
+import Foundation
+
+/// What was wrong with a `.safetensors` file.
+public struct SafeTensorsError: Error, CustomStringConvertible {
+    public let file: String
+    public let problem: String
+    public init(file: String, problem: String) {
+        self.file = file
+        self.problem = problem
+    }
+    public var description: String { "\(file): not a readable safetensors file: \(problem)" }
+}
+
+/// Named tensors in the safetensors format, which PyTorch, JAX and Hugging Face read:
+/// an 8-byte little-endian header length, a JSON header mapping each name to its dtype, shape and
+/// byte range, free-form string metadata under `__metadata__`, then the raw little-endian data.
+public struct SafeTensors {
+    /// The tensors, in the order they are written.
+    public var tensors: [(name: String, tensor: Tensor)]
+    /// String metadata (step counts, options, …).
+    public var metadata: [String: String]
+
+    public init(tensors: [(name: String, tensor: Tensor)] = [], metadata: [String: String] = [:]) {
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    /// The tensor stored under `name`, if any.
+    public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
+
+    // MARK: - Writing
+
+    /// The file's bytes.
+    public func encoded() -> Data {
+        var header: [String: Any] = [:]
+        var offset = 0
+        for (name, tensor) in tensors {
+            let bytes = tensor.count * tensor.dtype.byteCount
+            header[name] = ["dtype": tensor.dtype == .float32 ? "F32" : "F64", "shape": tensor.shape,
+                            "data_offsets": [offset, offset + bytes]] as [String: Any]
+            offset += bytes
+        }
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        // Pad with spaces so that the data starts 8-byte aligned, as the reference writer does.
+        json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
+        var data = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        for (_, tensor) in tensors {
+            data.append(Data(bytes: tensor.storage.raw, count: tensor.count * tensor.dtype.byteCount))
+        }
+        return data
+    }
+
+    /// Writes atomically: a temporary file beside the target, then a rename, so a run killed
+    /// mid-write leaves the previous file intact.
+    public func write(to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        try encoded().write(to: temporary)
+        // rename(2) replaces the target in one step on the same file system.
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw SafeTensorsError(file: url.path, problem: "cannot move the written file into place (\(reason))")
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Reads a file written by `write(to:)`, by the `safetensors` Python package or by PyTorch tooling.
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw SafeTensorsError(file: url.path, problem: "cannot read it (\(error.localizedDescription))")
+        }
+        try self.init(data: data, name: url.path)
+    }
+
+    /// Parses safetensors bytes; `name` labels errors.
+    public init(data: Data, name: String = "safetensors data") throws {
+        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: name, problem: problem) }
+        let bytes = [UInt8](data)
+        guard bytes.count >= 8 else { throw fail("\(bytes.count) bytes is shorter than the 8-byte header length") }
+        let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(bytes.count - 8), headerLength <= 100_000_000 else {
+            throw fail("header length \(headerLength) exceeds the file's \(bytes.count - 8) remaining bytes")
+        }
+        let dataStart = 8 + Int(headerLength)
+        guard let header = (try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))) as? [String: Any] else {
+            throw fail("the header is not a JSON object")
+        }
+        var metadata: [String: String] = [:]
+        if let raw = header["__metadata__"] {
+            guard let strings = raw as? [String: String] else { throw fail("__metadata__ is not a map of strings") }
+            metadata = strings
+        }
+        var entries: [(name: String, begin: Int, tensor: Tensor)] = []
+        for (key, value) in header where key != "__metadata__" {
+            guard let info = value as? [String: Any], let dtypeName = info["dtype"] as? String,
+                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
+                throw fail("entry '\(key)' lacks a dtype, shape or data_offsets")
+            }
+            let dtype: DType
+            switch dtypeName {
+            case "F32": dtype = .float32
+            case "F64": dtype = .float64
+            default: throw fail("entry '\(key)' has dtype \(dtypeName); only F32 and F64 are supported")
+            }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("entry '\(key)' has a negative size in \(shape)") }
+            let (count, overflow) = shape.reduce((1, false)) { acc, size in
+                let product = acc.0.multipliedReportingOverflow(by: size)
+                return (product.partialValue, acc.1 || product.overflow)
+            }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard !overflow, begin >= 0, end >= begin, end <= bytes.count - dataStart,
+                  end - begin == count * dtype.byteCount else {
+                throw fail("entry '\(key)': bytes \(begin)..<\(end) do not hold shape \(shape) of \(dtypeName) inside the \(bytes.count - dataStart) data bytes")
+            }
+            let tensor = Tensor(uninitialized: shape, dtype: dtype)
+            bytes.withUnsafeBytes { raw in
+                tensor.storage.raw.copyMemory(from: raw.baseAddress! + dataStart + begin, byteCount: end - begin)
+            }
+            entries.append((key, begin, tensor))
+        }
+        self.tensors = entries.sorted { $0.begin < $1.begin }.map { ($0.name, $0.tensor) }
+        self.metadata = metadata
+    }
+}
