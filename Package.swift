@@ -45,7 +45,7 @@ let package = Package(
             swiftSettings: numericSettings),
         .target(
             name: "Datasets",
-            dependencies: ["TensorCore"],
+            dependencies: ["TensorCore", "CPNG"],
             path: "Datasets",
             swiftSettings: numericSettings,
             linkerSettings: [.linkedLibrary("z")]),

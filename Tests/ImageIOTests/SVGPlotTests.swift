@@ -1,0 +1,168 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import ImageIO
+import TensorCore
+import Testing
+
+/// Parses an SVG document with Foundation's XMLParser and keeps what the tests look at.
+final class SVGInspector: NSObject, XMLParserDelegate {
+    struct Element { let name: String; let attributes: [String: String] }
+    private(set) var elements: [Element] = []
+    private(set) var texts: [String] = []
+    private var currentText: String?
+    private(set) var parseError: Error?
+
+    /// Whether `svg` is well-formed XML; the elements and texts are collected on the way.
+    func parse(_ svg: String) -> Bool {
+        let parser = XMLParser(data: Data(svg.utf8))
+        parser.delegate = self
+        let ok = parser.parse()
+        if !ok { parseError = parser.parserError }
+        return ok
+    }
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String]) {
+        elements.append(Element(name: name, attributes: attributes))
+        if name == "text" { currentText = "" }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) { currentText? += string }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        if name == "text", let text = currentText { texts.append(text); currentText = nil }
+    }
+
+    func parser(_ parser: XMLParser, parseErrorOccurred error: Error) { parseError = error }
+
+    func all(_ name: String) -> [Element] { elements.filter { $0.name == name } }
+}
+
+@Suite struct AxisTicksTests {
+    @Test func zeroToOneGivesTenthsOfTwo() {
+        #expect(AxisTicks.linear(from: 0, to: 1) == [0, 0.2, 0.4, 0.6, 0.8, 1])
+        #expect(AxisTicks.step(span: 1) == AxisTicks.Step(mantissa: 2, exponent: -1))
+    }
+
+    @Test func ticksCoverTheRangeWithRoundSteps() {
+        #expect(AxisTicks.linear(from: 0, to: 7) == [0, 1, 2, 3, 4, 5, 6, 7])
+        #expect(AxisTicks.linear(from: 0, to: 9) == [0, 2, 4, 6, 8, 10])
+        #expect(AxisTicks.linear(from: -3.7, to: 12.2) == [-5, 0, 5, 10, 15])
+        #expect(AxisTicks.linear(from: 0.013, to: 0.052) == [0.01, 0.02, 0.03, 0.04, 0.05, 0.06])
+        #expect(AxisTicks.linear(from: 100, to: 1000) == [0, 200, 400, 600, 800, 1000])
+        #expect(AxisTicks.linear(from: 1999, to: 2003) == [1999, 2000, 2001, 2002, 2003])
+        // A single value is widened rather than dividing by zero.
+        let flat = AxisTicks.linear(from: 3, to: 3)
+        #expect(flat.first! < 3 && flat.last! > 3)
+        for (low, high) in [(-1.0, 1.0), (0.5, 0.9), (-250.0, -3.0), (1e-7, 3e-7), (0, 60000)] {
+            let ticks = AxisTicks.linear(from: low, to: high)
+            #expect(ticks.first! <= low && ticks.last! >= high, "\(low)…\(high): \(ticks)")
+            #expect((3...12).contains(ticks.count), "\(low)…\(high): \(ticks)")
+        }
+    }
+
+    @Test func logTicksArePowersOfTen() {
+        #expect(AxisTicks.logarithmic(from: 0.001, to: 1) == [0.001, 0.01, 0.1, 1])
+        #expect(AxisTicks.logarithmic(from: 0.0032, to: 870) == [0.001, 0.01, 0.1, 1, 10, 100, 1000])
+        // Within one decade: 1, 2, 5 steps.
+        #expect(AxisTicks.logarithmic(from: 0.3, to: 0.7) == [0.1, 0.2, 0.5, 1])
+    }
+
+    @Test func labelsUseTheDecimalsTheStepNeeds() {
+        let step = AxisTicks.step(span: 1)
+        #expect(AxisTicks.linear(from: 0, to: 1).map { AxisTicks.label($0, step: step) } == ["0", "0.2", "0.4", "0.6", "0.8", "1.0"])
+        #expect(AxisTicks.label(1500, step: AxisTicks.step(span: 5000)) == "1500")
+        #expect(AxisTicks.label(2e-5, step: AxisTicks.step(span: 1e-4)) == "2e-5")
+        #expect(AxisTicks.logLabel(0.01) == "0.01")
+        #expect(AxisTicks.logLabel(1e-5) == "1e-5")
+        #expect(AxisTicks.logLabel(1e6) == "1e6")
+    }
+}
+
+@Suite struct SVGPlotTests {
+    @Test func lineChartIsWellFormedWithEscapedText() throws {
+        let chart = LineChart(title: "Loss <D & G> \"quoted\" 'single'", xLabel: "step", yLabel: "loss",
+                              series: [PlotSeries(name: "discriminator <D>", values: [1.2, 0.9, 0.7, 0.72, 0.69]),
+                                       PlotSeries(name: "generator & co", x: [0, 1, 2, 3, 4], y: [0.7, 1.1, .nan, 1.4, 1.3],
+                                                  color: "#000000")])
+        let svg = chart.svg()
+        let inspector = SVGInspector()
+        #expect(inspector.parse(svg), "not well-formed: \(String(describing: inspector.parseError))")
+        #expect(inspector.elements.first?.name == "svg")
+        #expect(inspector.texts.contains("Loss <D & G> \"quoted\" 'single'"))
+        #expect(inspector.texts.contains("discriminator <D>"))
+        #expect(inspector.texts.contains("generator & co"))
+        #expect(inspector.texts.contains("step") && inspector.texts.contains("loss"))
+        // One path per series; the NaN splits the second line into two pieces.
+        let paths = inspector.all("path")
+        #expect(paths.count == 2)
+        #expect(paths[1].attributes["d"]!.filter { $0 == "M" }.count == 2)
+        #expect(paths[1].attributes["stroke"] == "#000000")
+        // Tick labels: x from 0 to 4, y covering 0.69…1.4.
+        for label in ["0", "1", "2", "3", "4", "0.6", "1.4"] { #expect(inspector.texts.contains(label), "tick \(label)") }
+    }
+
+    @Test func logarithmicChartSkipsNonPositiveValues() {
+        let losses = (0..<50).map { 10 * pow(0.8, Double($0)) }
+        let chart = LineChart(title: "log", logY: true,
+                              series: [PlotSeries(name: "loss", values: losses),
+                                       PlotSeries(name: "bad", values: [0, -1, 0.5, 2])])
+        let inspector = SVGInspector()
+        #expect(inspector.parse(chart.svg()))
+        for label in ["0.001", "0.01", "0.1", "1", "10"] { #expect(inspector.texts.contains(label), "tick \(label)") }
+        let bad = inspector.all("path")[1].attributes["d"]!
+        #expect(bad.hasPrefix("M") && bad.filter { $0 == "L" }.count == 1)    // only 0.5 → 2 is drawn
+    }
+
+    @Test func emptyAndDegenerateChartsStillWork() {
+        for chart in [LineChart(), LineChart(series: [PlotSeries(name: "one", values: [3])]),
+                      LineChart(logY: true, series: [PlotSeries(name: "zeros", values: [0, 0])])] {
+            #expect(SVGInspector().parse(chart.svg()))
+        }
+        #expect(SVGInspector().parse(ScatterPlot().svg()))
+    }
+
+    @Test func scatterPlotDrawsEveryPointAndLegend() throws {
+        var generator = RandomGenerator(seed: 3)
+        let data = Tensor.randomNormal([50, 2], using: &generator)
+        let samples = Tensor.randomNormal([30, 2], mean: 1, using: &generator)
+        let plot = ScatterPlot(title: "data vs samples", xLabel: "x₁", yLabel: "x₂",
+                               sets: [PointSet(name: "data", tensor: data), PointSet(name: "samples", tensor: samples, color: "red")])
+        let inspector = SVGInspector()
+        #expect(inspector.parse(plot.svg()))
+        // 80 data dots plus two legend dots.
+        #expect(inspector.all("circle").count == 82)
+        #expect(inspector.texts.contains("data") && inspector.texts.contains("samples") && inspector.texts.contains("x₁"))
+    }
+
+    @Test func equalAspectGivesBothAxesTheSameScale() throws {
+        // Points spread 10 wide and 1 tall, on a square canvas.
+        let points: [(x: Double, y: Double)] = [(0, 0), (1, 0), (0, 1), (10, 1)]
+        let plot = ScatterPlot(sets: [PointSet(name: "p", points: points)], equalAspect: true, width: 400, height: 400)
+        let inspector = SVGInspector()
+        #expect(inspector.parse(plot.svg()))
+        let dots = inspector.all("circle").prefix(4).map { (Double($0.attributes["cx"]!)!, Double($0.attributes["cy"]!)!) }
+        let unitX = dots[1].0 - dots[0].0
+        let unitY = dots[0].1 - dots[2].1                      // SVG y grows downwards
+        #expect(unitX > 0 && abs(unitX - unitY) < 0.05, "x unit \(unitX) px, y unit \(unitY) px")
+
+        let stretched = ScatterPlot(sets: [PointSet(name: "p", points: points)], equalAspect: false, width: 400, height: 400)
+        let other = SVGInspector()
+        #expect(other.parse(stretched.svg()))
+        let free = other.all("circle").prefix(4).map { (Double($0.attributes["cx"]!)!, Double($0.attributes["cy"]!)!) }
+        #expect((free[0].1 - free[2].1) > 3 * (free[1].0 - free[0].0))
+    }
+
+    @Test func writesToAFile() throws {
+        let directory = try PNGFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("loss.svg")
+        try LineChart(series: [PlotSeries(name: "a", values: [1, 2])]).write(to: url)
+        #expect(SVGInspector().parse(try String(contentsOf: url, encoding: .utf8)))
+        let bad = directory.appendingPathComponent("no-such-dir/loss.svg")
+        let error = try #require(throws: ImageIOError.self) { try LineChart().write(to: bad) }
+        #expect(error.file == bad.path)
+    }
+}
