@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
         .library(name: "ImageIO", targets: ["ImageIO"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Notebook", targets: ["Notebook"]),
         .executable(name: "Bench", targets: ["Bench"]),
     ],
     dependencies: [
@@ -49,6 +50,14 @@ let package = Package(
             path: "Datasets",
             swiftSettings: numericSettings,
             linkerSettings: [.linkedLibrary("z")]),
+        .target(
+            name: "Notebook",
+            dependencies: ["TensorCore", "ImageIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "Concepts",
+            dependencies: ["NeuralNetworks", "ImageIO", "Datasets", "Notebook"],
+            path: "Chapters/01-Concepts",
+            swiftSettings: numericSettings),
         .executableTarget(
             name: "Bench",
             dependencies: [
@@ -60,5 +69,7 @@ let package = Package(
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"], swiftSettings: numericSettings),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
+        .testTarget(name: "ChapterTests", dependencies: ["Concepts"]),
     ]
 )

@@ -41,9 +41,9 @@ public struct DataLoader: @unchecked Sendable {
     /// A loader over `samples` (`[N, …]`) with optional `labels` (empty, or one per sample).
     public init(samples: Tensor, labels: [Int] = [], batchSize: Int, shuffle: Bool = true,
                 dropLast: Bool = false, seed: UInt64 = 0) {
-        precondition(samples.rank >= 1, "DataLoader: samples must have a first (sample) axis")
-        precondition(batchSize >= 1, "DataLoader: batchSize must be at least 1, got \(batchSize)")
-        precondition(labels.isEmpty || labels.count == samples.shape[0],
+        require(samples.rank >= 1, "DataLoader: samples must have a first (sample) axis")
+        require(batchSize >= 1, "DataLoader: batchSize must be at least 1, got \(batchSize)")
+        require(labels.isEmpty || labels.count == samples.shape[0],
                      "DataLoader: \(samples.shape[0]) samples but \(labels.count) labels")
         self.samples = samples
         self.labels = labels
@@ -92,7 +92,7 @@ public struct DataLoader: @unchecked Sendable {
 
         /// Batch `position` of the epoch.
         public subscript(position: Int) -> Batch {
-            precondition(indices.contains(position), "EpochBatches: batch \(position) out of range 0..<\(endIndex)")
+            require(indices.contains(position), "EpochBatches: batch \(position) out of range 0..<\(endIndex)")
             let start = position * loader.batchSize
             let chosen = Array(order[start..<Swift.min(start + loader.batchSize, order.count)])
             return Batch(images: gatherSamples(loader.samples, chosen),

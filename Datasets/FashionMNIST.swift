@@ -62,7 +62,7 @@ public enum FashionMNIST {
     public static func load(_ split: Split, from directory: URL = directory(),
                             normalization: PixelNormalization = .minusOneToOne,
                             padding: Int = 0, limit: Int? = nil) throws -> ImageDataset {
-        precondition(padding >= 0, "FashionMNIST.load: padding must not be negative, got \(padding)")
+        require(padding >= 0, "FashionMNIST.load: padding must not be negative, got \(padding)")
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DatasetError(file: directory.path, problem: "Fashion-MNIST directory does not exist; \(installHint)", kind: .missing)

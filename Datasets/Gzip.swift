@@ -1,5 +1,6 @@
 import CPNG
 import Foundation
+import TensorCore
 
 /// Decompression of gzip files with zlib.
 ///
@@ -85,9 +86,9 @@ public enum Gzip {
 
     /// `bytes` compressed in gzip format (to write small dataset files, or test the reader).
     public static func compress(_ bytes: [UInt8], level: Int = 6) -> Data {
-        precondition((0...9).contains(level), "Gzip.compress: level must be 0…9, got \(level)")
+        require((0...9).contains(level), "Gzip.compress: level must be 0…9, got \(level)")
         var stream = z_stream()
-        precondition(cpng_deflate_init_gzip(&stream, Int32(level)) == Z_OK, "Gzip.compress: zlib could not be initialised")
+        require(cpng_deflate_init_gzip(&stream, Int32(level)) == Z_OK, "Gzip.compress: zlib could not be initialised")
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 32)
         let written = bytes.withUnsafeBufferPointer { input in
@@ -97,7 +98,7 @@ public enum Gzip {
                 stream.next_out = out.baseAddress
                 stream.avail_out = uInt(out.count)
                 let status = deflate(&stream, Z_FINISH)    // the buffer is deflateBound-sized: one call
-                precondition(status == Z_STREAM_END, "Gzip.compress: zlib returned \(status)")
+                require(status == Z_STREAM_END, "Gzip.compress: zlib returned \(status)")
                 return out.count - Int(stream.avail_out)
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// An array read from an IDX file: its dimensions and its unsigned-byte elements, row-major.
 public struct IDXArray: Equatable, Sendable {
@@ -9,7 +10,7 @@ public struct IDXArray: Equatable, Sendable {
 
     /// An array with the given dimensions and elements.
     public init(dimensions: [Int], bytes: [UInt8]) {
-        precondition(dimensions.reduce(1, *) == bytes.count,
+        require(dimensions.reduce(1, *) == bytes.count,
                      "IDXArray: dimensions \(dimensions) need \(dimensions.reduce(1, *)) bytes, got \(bytes.count)")
         self.dimensions = dimensions
         self.bytes = bytes

@@ -38,8 +38,8 @@ public struct ImageDataset: @unchecked Sendable {
 
     /// A dataset of `images` ([N, C, H, W]) and their `labels`.
     public init(images: Tensor, labels: [Int], classNames: [String], name: String, notice: String? = nil) {
-        precondition(images.rank == 4, "ImageDataset: images must be [N, C, H, W], got \(images.shape)")
-        precondition(images.shape[0] == labels.count,
+        require(images.rank == 4, "ImageDataset: images must be [N, C, H, W], got \(images.shape)")
+        require(images.shape[0] == labels.count,
                      "ImageDataset: \(images.shape[0]) images but \(labels.count) labels")
         self.images = images
         self.labels = labels
@@ -73,7 +73,7 @@ public struct ImageDataset: @unchecked Sendable {
 
 /// Rows `indices` of a tensor along its first axis: `[indices.count, …]`, a new tensor.
 func gatherSamples(_ tensor: Tensor, _ indices: [Int]) -> Tensor {
-    precondition(tensor.rank >= 1, "gatherSamples: a scalar has no samples")
+    require(tensor.rank >= 1, "gatherSamples: a scalar has no samples")
     let rows = tensor.shape[0]
     let sampleSize = rows == 0 ? 0 : tensor.count / rows
     let result = Tensor.zeros([indices.count] + tensor.shape.dropFirst(), dtype: tensor.dtype)
@@ -81,7 +81,7 @@ func gatherSamples(_ tensor: Tensor, _ indices: [Int]) -> Tensor {
         tensor.withElements(T.self) { source in
             result.withElements(T.self) { target in
                 for (i, row) in indices.enumerated() {
-                    precondition(row >= 0 && row < rows, "gatherSamples: index \(row) out of range 0..<\(rows)")
+                    require(row >= 0 && row < rows, "gatherSamples: index \(row) out of range 0..<\(rows)")
                     guard sampleSize > 0 else { continue }
                     (target.baseAddress! + i * sampleSize).update(from: source.baseAddress! + row * sampleSize, count: sampleSize)
                 }

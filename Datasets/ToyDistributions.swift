@@ -33,7 +33,7 @@ public enum ToyDistribution: String, CaseIterable, Sendable {
 
     /// `count` samples as a float32 `[count, 2]` tensor.
     public func sample(_ count: Int, using generator: inout RandomGenerator) -> Tensor {
-        precondition(count >= 0, "ToyDistribution.sample: count must not be negative, got \(count)")
+        require(count >= 0, "ToyDistribution.sample: count must not be negative, got \(count)")
         var values = [Float]()
         values.reserveCapacity(2 * count)
         for _ in 0..<count {

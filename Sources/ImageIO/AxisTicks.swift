@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// Tick positions a person would choose: steps of 1, 2 or 5 times a power of ten, and powers
 /// of ten on logarithmic axes.
@@ -32,7 +33,7 @@ public enum AxisTicks {
 
     /// The 1-2-5 step that divides `span` into about `targetCount` intervals.
     public static func step(span: Double, targetCount: Int = 5) -> Step {
-        precondition(targetCount >= 1, "AxisTicks.step: targetCount must be at least 1")
+        require(targetCount >= 1, "AxisTicks.step: targetCount must be at least 1")
         guard span.isFinite, span > 0 else { return Step(mantissa: 1, exponent: 0) }
         let raw = span / Double(targetCount)
         var exponent = Int(floor(log10(raw)))
@@ -69,7 +70,7 @@ public enum AxisTicks {
     /// ten from the one at or below `lower` to the one at or above `upper`, plus 2× and 5× in
     /// between when the range spans fewer than three decades.
     public static func logarithmic(from lower: Double, to upper: Double) -> [Double] {
-        precondition(lower > 0 && upper > 0, "AxisTicks.logarithmic: bounds must be positive, got \(lower)…\(upper)")
+        require(lower > 0 && upper > 0, "AxisTicks.logarithmic: bounds must be positive, got \(lower)…\(upper)")
         let low = Int(floor(log10(min(lower, upper)) + 1e-12))
         var high = Int(ceil(log10(max(lower, upper)) - 1e-12))
         if low == high { high += 1 }

@@ -20,7 +20,7 @@ extension Bitmap {
     public init(grid images: Tensor, range: PixelRange, columns: Int = 8, padding: Int = 2,
                 paddingValue: Float = 1, scale: Int = 1, captions: [String]? = nil) {
         let shape = images.shape
-        precondition(shape.count == 4 && (shape[1] == 1 || shape[1] == 3),
+        require(shape.count == 4 && (shape[1] == 1 || shape[1] == 3),
                      "Bitmap(grid:): expected a [N, C, H, W] batch with C = 1 or 3, got \(shape)")
         let (count, channels, height, width) = (shape[0], shape[1], shape[2], shape[3])
         let values = images.floats                                          // [N, C, H, W]
@@ -43,14 +43,14 @@ extension Bitmap {
     /// Gray and colour bitmaps may be mixed (the sheet is then in colour).
     public init(tiling cells: [Bitmap], columns: Int = 8, padding: Int = 2, paddingValue: Float = 1,
                 scale: Int = 1, captions: [String]? = nil) {
-        precondition(columns >= 1, "Bitmap(tiling:): columns must be at least 1, got \(columns)")
-        precondition(padding >= 0, "Bitmap(tiling:): padding must not be negative, got \(padding)")
-        precondition(scale >= 1, "Bitmap(tiling:): scale must be at least 1, got \(scale)")
-        precondition(captions == nil || captions!.count == cells.count,
+        require(columns >= 1, "Bitmap(tiling:): columns must be at least 1, got \(columns)")
+        require(padding >= 0, "Bitmap(tiling:): padding must not be negative, got \(padding)")
+        require(scale >= 1, "Bitmap(tiling:): scale must be at least 1, got \(scale)")
+        require(captions == nil || captions!.count == cells.count,
                      "Bitmap(tiling:): \(captions?.count ?? 0) captions for \(cells.count) images")
         let cellWidth = (cells.first?.width ?? 0) * scale
         let cellHeight = (cells.first?.height ?? 0) * scale
-        precondition(cells.allSatisfy { $0.width * scale == cellWidth && $0.height * scale == cellHeight },
+        require(cells.allSatisfy { $0.width * scale == cellWidth && $0.height * scale == cellHeight },
                      "Bitmap(tiling:): all images must have the same size")
         let channels = cells.contains { $0.channels == 3 } ? 3 : 1
         let columnCount = max(1, min(columns, cells.count))

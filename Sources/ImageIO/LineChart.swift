@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// A named sequence of (x, y) points: one line of a ``LineChart``.
 public struct PlotSeries: Sendable {
@@ -23,7 +24,7 @@ public struct PlotSeries: Sendable {
 
     /// A series from parallel arrays of x and y values.
     public init(name: String, x: [Double], y: [Double], color: String? = nil) {
-        precondition(x.count == y.count, "PlotSeries: \(x.count) x values but \(y.count) y values")
+        require(x.count == y.count, "PlotSeries: \(x.count) x values but \(y.count) y values")
         self.init(name: name, points: Array(zip(x, y)), color: color)
     }
 }

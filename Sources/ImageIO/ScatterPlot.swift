@@ -22,7 +22,7 @@ public struct PointSet: Sendable {
 
     /// The rows of an `[N, 2]` tensor as points (column 0 is x, column 1 is y).
     public init(name: String, tensor: Tensor, color: String? = nil, radius: Double = 2) {
-        precondition(tensor.rank == 2 && tensor.shape[1] == 2, "PointSet: expected an [N, 2] tensor, got \(tensor.shape)")
+        require(tensor.rank == 2 && tensor.shape[1] == 2, "PointSet: expected an [N, 2] tensor, got \(tensor.shape)")
         let values = tensor.doubles
         self.init(name: name, points: (0..<tensor.shape[0]).map { (values[2 * $0], values[2 * $0 + 1]) },
                   color: color, radius: radius)

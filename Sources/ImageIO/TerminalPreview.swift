@@ -33,7 +33,7 @@ public enum TerminalPreview {
     /// One character covers one pixel across and two down, which roughly keeps the aspect of
     /// square pixels in a terminal font. Wider bitmaps are first shrunk by averaging blocks.
     public static func render(_ bitmap: Bitmap, style: TerminalStyle, maxColumns: Int = 80) -> String {
-        precondition(maxColumns >= 1, "TerminalPreview.render: maxColumns must be at least 1")
+        require(maxColumns >= 1, "TerminalPreview.render: maxColumns must be at least 1")
         let factor = (bitmap.width + maxColumns - 1) / maxColumns
         let image = factor > 1 ? shrunk(bitmap.rgbBitmap(), by: factor) : bitmap.rgbBitmap()
         var output = ""

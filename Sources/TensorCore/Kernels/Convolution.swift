@@ -37,6 +37,8 @@ enum ConvolutionKernels {
     }
 
     /// cols[(c·kh + i)·kw + j, oh·Wo + ow] = x[c, oh·s − p + i, ow·s − p + j] (0 outside), for one sample.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func unfold<T: TensorScalar>(_ x: UnsafePointer<T>, _ g: ConvolutionGeometry,
                                         into cols: UnsafeMutablePointer<T>, rowStride: Int) {
         let outH = g.outputHeight, outW = g.outputWidth
@@ -66,6 +68,8 @@ enum ConvolutionKernels {
 
     /// The same patches laid out one row per output pixel: rows[oh·Wo + ow, (c·kh + i)·kw + j].
     /// This is the layout the weight gradient's product reads contiguously.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func unfoldByPixel<T: TensorScalar>(_ x: UnsafePointer<T>, _ g: ConvolutionGeometry, into rows: UnsafeMutablePointer<T>) {
         var out = rows
         for oh in 0..<g.outputHeight {
@@ -91,6 +95,8 @@ enum ConvolutionKernels {
     }
 
     /// The adjoint of `unfold`: adds every column entry back onto the pixel it came from.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func fold<T: TensorScalar>(_ cols: UnsafePointer<T>, _ g: ConvolutionGeometry, into x: UnsafeMutablePointer<T>) {
         let outH = g.outputHeight, outW = g.outputWidth
         for c in 0..<g.inputChannels {
@@ -117,6 +123,8 @@ enum ConvolutionKernels {
     // MARK: - Fast paths
 
     /// y[n] = W · unfold(x[n]), one sample per task.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func forward<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
                                          _ y: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
         let buffers = SendableBox((x: x, w: w, y: y))
@@ -134,6 +142,8 @@ enum ConvolutionKernels {
     }
 
     /// x[n] = fold(Wᵀ · y[n]), one sample per task: the transposed convolution.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func inputAdjoint<T: TensorScalar>(_ y: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
                                               _ x: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
         let buffers = SendableBox((x: x, w: w, y: y))
@@ -153,6 +163,8 @@ enum ConvolutionKernels {
     }
 
     /// W = Σₙ y[n] · unfold(x[n])ᵀ as one product over all samples' pixels: [O, N·pixels] · [N·pixels, patch].
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func weightGradient<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                                 _ w: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
         let columns = g.batch * g.outputPixels
@@ -202,18 +214,24 @@ enum ConvolutionKernels {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func referenceForward<T: TensorScalar>(_ x: [T], _ w: [T], _ g: ConvolutionGeometry) -> [T] {
         var y = [T](repeating: 0, count: Shape.count(g.outputShape))
         forEachTap(g) { xi, wi, yi in y[yi] += x[xi] * w[wi] }
         return y
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func referenceInputAdjoint<T: TensorScalar>(_ y: [T], _ w: [T], _ g: ConvolutionGeometry) -> [T] {
         var x = [T](repeating: 0, count: Shape.count(g.inputShape))
         forEachTap(g) { xi, wi, yi in x[xi] += y[yi] * w[wi] }
         return x
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func referenceWeightGradient<T: TensorScalar>(_ x: [T], _ y: [T], _ g: ConvolutionGeometry) -> [T] {
         var w = [T](repeating: 0, count: Shape.count(g.weightShape))
         forEachTap(g) { xi, wi, yi in w[wi] += x[xi] * y[yi] }

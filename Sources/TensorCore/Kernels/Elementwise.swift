@@ -26,6 +26,8 @@ enum BinaryOp {
 }
 
 enum ElementwiseKernels {
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func unary<T: TensorScalar>(_ op: UnaryOp, _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>) {
         let n = x.count
         @inline(__always) func map(_ f: (T) -> T) { for i in 0..<n { y[i] = f(x[i]) } }
@@ -62,6 +64,8 @@ enum ElementwiseKernels {
     }
 
     /// `y = op(a, b)` with `a` and `b` read through broadcast strides; `y` is contiguous.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func binary<T: TensorScalar>(_ op: BinaryOp, _ a: UnsafeMutableBufferPointer<T>, _ b: UnsafeMutableBufferPointer<T>,
                                         _ y: UnsafeMutableBufferPointer<T>, plan: StridedPlan) {
         switch op {

@@ -18,6 +18,8 @@ struct MatrixView<T: TensorScalar> {
 /// threads, so results are bitwise reproducible.
 enum MatrixMultiply {
     /// The textbook triple loop.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func reference<T: TensorScalar>(m: Int, n: Int, k: Int, _ a: MatrixView<T>, _ b: MatrixView<T>,
                                            _ c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool) {
         for i in 0..<m {
@@ -31,6 +33,8 @@ enum MatrixMultiply {
 
     /// The fast path; `parallel: false` keeps it on the calling thread (for callers that already
     /// split their work, such as convolution over the samples of a batch).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func multiply<T: TensorScalar>(m: Int, n: Int, k: Int, _ a: MatrixView<T>, _ b: MatrixView<T>,
                                           _ c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool, parallel: Bool = true) {
         guard m > 0, n > 0 else { return }

@@ -27,6 +27,8 @@ enum PoolingKernels {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func averagePool<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                              planes: Int, _ w: Window) {
         let scale = 1 / T(w.kernel * w.kernel)
@@ -37,6 +39,8 @@ enum PoolingKernels {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func averagePoolAdjoint<T: TensorScalar>(_ y: UnsafeMutableBufferPointer<T>, _ x: UnsafeMutableBufferPointer<T>,
                                                     planes: Int, _ w: Window) {
         let scale = 1 / T(w.kernel * w.kernel)
@@ -47,6 +51,8 @@ enum PoolingKernels {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func upsampleNearest<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                                  planes: Int, height: Int, width: Int, scale: Int) {
         let outW = width * scale

@@ -5,6 +5,8 @@
 enum ReductionKernels {
     enum Kind { case sum, maximum }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func reduce<T: TensorScalar>(_ kind: Kind, _ x: UnsafeMutableBufferPointer<T>, shape: [Int],
                                         outputStrides: [Int], _ y: UnsafeMutableBufferPointer<T>) {
         y.update(repeating: kind == .sum ? 0 : -T.infinity)

@@ -1,6 +1,8 @@
 /// Copies a strided view of one buffer into a strided view of another: the single kernel behind
 /// permute, broadcast, slice, pad and concatenation.
 enum StridedCopyKernel {
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func copy<T: TensorScalar>(shape: [Int],
                                       from source: UnsafeMutableBufferPointer<T>, offset sourceOffset: Int, strides sourceStrides: [Int],
                                       to destination: UnsafeMutableBufferPointer<T>, offset destinationOffset: Int, strides destinationStrides: [Int]) {

@@ -1,0 +1,130 @@
+import Foundation
+import ImageIO
+import TensorCore
+
+/// The literate runtime of a chapter: prints what the chapter does as a notebook in the terminal,
+/// writes its figures, and records both in a transcript that `Weave` joins with the source.
+///
+/// Every call that shows something takes the caller's line (`#line`), so the read-along document
+/// can put the output under the code cell that produced it.
+public final class Notebook {
+    /// The chapter's folder name, `01-Concepts`.
+    public let chapter: String
+    public let options: RunOptions
+    /// Where figures, checkpoints, the transcript and the manifest go.
+    public let outputDirectory: URL
+    /// How previews are drawn: colour on a terminal, plain text otherwise.
+    public let style: TerminalStyle
+    private var transcript: Transcript
+    private var metrics: [String: Double] = [:]
+    private let started = Date()
+
+    /// Starts a chapter: applies `--threads`, creates the output folder and prints the title.
+    /// `source` is the chapter's file (`#filePath` by default).
+    public init(chapter: String, title: String, options: RunOptions, source: String = #filePath) throws {
+        self.chapter = chapter
+        self.options = options
+        if let threads = options.threads { Parallel.threadCount = threads }
+        outputDirectory = URL(fileURLWithPath: options.out ?? "output/\(chapter)", isDirectory: true)
+        try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        style = TerminalStyle.detect()
+        let relativeSource = source.range(of: "Chapters/").map { String(source[$0.lowerBound...]) } ?? source
+        transcript = Transcript(chapter: chapter, source: relativeSource, mode: options.mode)
+        let rule = String(repeating: "━", count: max(4, 72 - title.count))
+        emit("\n\(bold("━━ \(title) \(rule)"))\n")
+        emit("   mode \(options.mode.rawValue) · seed \(options.seed) · \(Parallel.threadCount) threads · output \(outputDirectory.relativePath)\n")
+    }
+
+    // MARK: - Showing things
+
+    /// A section heading in the terminal (the prose heading itself lives in the source).
+    public func section(_ title: String) {
+        emit("\n\(bold("▍\(title)"))\n")
+    }
+
+    /// Prints a result and records it for the read-along document.
+    public func show(_ text: String, line: Int = #line) {
+        emit(text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n")
+        transcript.entries.append(TranscriptEntry(kind: .text, line: line, text: text))
+    }
+
+    /// Prints an aligned table and records it as Markdown.
+    public func table(_ headers: [String], _ rows: [[String]], line: Int = #line) {
+        let widths = headers.indices.map { column in ([headers[column]] + rows.map { column < $0.count ? $0[column] : "" }).map(\.count).max() ?? 0 }
+        func render(_ cells: [String]) -> String {
+            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
+        emit(([render(headers), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")] + rows.map(render))
+            .map { "  " + $0 }.joined(separator: "\n") + "\n")
+        let markdown = (["| " + headers.joined(separator: " | ") + " |", "|" + headers.map { _ in " --- |" }.joined()]
+            + rows.map { "| " + $0.joined(separator: " | ") + " |" }).joined(separator: "\n")
+        transcript.entries.append(TranscriptEntry(kind: .table, line: line, text: markdown))
+    }
+
+    /// Writes an image as `<name>.png`, previews it in the terminal and records it.
+    public func figure(_ name: String, _ image: Bitmap, caption: String, preview: Bool = true, line: Int = #line) throws {
+        let file = "\(name).png"
+        try PNG.write(image, to: outputDirectory.appendingPathComponent(file))
+        if preview { emit(TerminalPreview.render(image, style: style, maxColumns: 96) + "\n") }
+        emit("  \(dim("▸ \(caption) → \(outputDirectory.relativePath)/\(file)"))\n")
+        transcript.entries.append(TranscriptEntry(kind: .figure, line: line, text: caption, file: file))
+    }
+
+    /// Writes an SVG plot as `<name>.svg` and records it.
+    public func figure(_ name: String, svg: String, caption: String, line: Int = #line) throws {
+        let file = "\(name).svg"
+        try Data(svg.utf8).write(to: outputDirectory.appendingPathComponent(file), options: .atomic)
+        emit("  \(dim("▸ \(caption) → \(outputDirectory.relativePath)/\(file)"))\n")
+        transcript.entries.append(TranscriptEntry(kind: .figure, line: line, text: caption, file: file))
+    }
+
+    /// A progress bar whose final line is recorded when it finishes.
+    public func progress(_ label: String, total: Int, line: Int = #line) -> ProgressBar {
+        ProgressBar(label: "  " + label, total: total, interactive: style == .color, write: { [weak self] in self?.emit($0) },
+                    onFinish: { [weak self] final in
+                        self?.transcript.entries.append(TranscriptEntry(kind: .progress, line: line, text: final.trimmingCharacters(in: .whitespaces)))
+                    })
+    }
+
+    /// Remembers a final number for the run manifest (a loss, a score).
+    public func record(metric name: String, _ value: Double) { metrics[name] = value }
+
+    /// The checkpoint file of this run.
+    public var checkpointURL: URL { outputDirectory.appendingPathComponent("checkpoint.safetensors") }
+
+    /// Writes the transcript and the run manifest; call it last.
+    public func finish() throws {
+        let wall = Date().timeIntervalSince(started)
+        try transcript.write(to: outputDirectory.appendingPathComponent("transcript.json"))
+        let formatter = ISO8601DateFormatter()
+        let manifest = RunManifest(chapter: chapter, options: options.summary, commit: Self.currentCommit(), threads: Parallel.threadCount,
+                                   started: formatter.string(from: started), wallSeconds: (wall * 10).rounded() / 10, metrics: metrics)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(manifest).write(to: outputDirectory.appendingPathComponent("manifest.json"), options: .atomic)
+        emit("\n  \(dim("Done in \(ProgressBar.duration(wall)). Figures, transcript.json and manifest.json are in \(outputDirectory.relativePath)/"))\n")
+    }
+
+    // MARK: - Terminal
+
+    private func emit(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    private func bold(_ text: String) -> String { style == .color ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
+    private func dim(_ text: String) -> String { style == .color ? "\u{1B}[2m\(text)\u{1B}[0m" : text }
+
+    /// The git commit the program was run from, or "unknown" outside a checkout.
+    static func currentCommit() -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "rev-parse", "--short", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return "unknown" }
+        process.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return process.terminationStatus == 0 && !text.isEmpty ? text : "unknown"
+    }
+}
