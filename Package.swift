@@ -59,6 +59,9 @@ let package = Package(
             path: "Chapters/01-Concepts",
             swiftSettings: numericSettings),
         .executableTarget(
+            name: "Weave",
+            dependencies: ["Notebook", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
             name: "Bench",
             dependencies: [
                 "TensorCore", "NeuralNetworks",
@@ -70,6 +73,6 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
-        .testTarget(name: "ChapterTests", dependencies: ["Concepts"]),
+        .testTarget(name: "ChapterTests", dependencies: ["Concepts", "Weave"]),
     ]
 )

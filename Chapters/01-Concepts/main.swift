@@ -10,7 +10,7 @@
  through automatic differentiation. Everything here runs on two-dimensional data, so that every
  distribution can be seen at a glance in a scatter plot.
 
- Run it with `swift run -c release Concepts` (about a minute), or `--quick` for a few seconds.
+ Run it with `swift run -c release Concepts` (about half a minute), or `--quick` for a few seconds.
  */
 import Datasets
 import Foundation

@@ -29,7 +29,9 @@ public final class Notebook {
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         style = TerminalStyle.detect()
         let relativeSource = source.range(of: "Chapters/").map { String(source[$0.lowerBound...]) } ?? source
-        transcript = Transcript(chapter: chapter, source: relativeSource, mode: options.mode)
+        let sourceText = try? String(contentsOfFile: source, encoding: .utf8)
+        transcript = Transcript(chapter: chapter, source: relativeSource, mode: options.mode,
+                                sourceFingerprint: sourceText.map(Weaver.fingerprint))
         let rule = String(repeating: "━", count: max(4, 72 - title.count))
         emit("\n\(bold("━━ \(title) \(rule)"))\n")
         emit("   mode \(options.mode.rawValue) · seed \(options.seed) · \(Parallel.threadCount) threads · output \(outputDirectory.relativePath)\n")

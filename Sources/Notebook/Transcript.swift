@@ -35,12 +35,16 @@ public struct Transcript: Codable, Equatable, Sendable {
     public var chapter: String
     public var source: String
     public var mode: RunMode
+    /// `Weaver.fingerprint` of the source that ran, so that a transcript from an older version of the
+    /// chapter (whose line numbers no longer match) is not woven into the new one.
+    public var sourceFingerprint: String?
     public var entries: [TranscriptEntry]
 
-    public init(chapter: String, source: String, mode: RunMode, entries: [TranscriptEntry] = []) {
+    public init(chapter: String, source: String, mode: RunMode, sourceFingerprint: String? = nil, entries: [TranscriptEntry] = []) {
         self.chapter = chapter
         self.source = source
         self.mode = mode
+        self.sourceFingerprint = sourceFingerprint
         self.entries = entries
     }
 

@@ -7,8 +7,8 @@ struct ChapterRun {
     let standardOutput: String
     let status: Int32
 
-    /// Runs `product` with `arguments` plus `--out` pointing at a fresh temporary folder.
-    init(_ product: String, _ arguments: [String]) throws {
+    /// Runs `product` with `arguments` plus (when `addOutput`) `--out` pointing at a fresh temporary folder.
+    init(_ product: String, _ arguments: [String], addOutput: Bool = true) throws {
         let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [products, products.deletingLastPathComponent()].map { $0.appendingPathComponent(product) }
         guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) })
@@ -18,9 +18,10 @@ struct ChapterRun {
         output = FileManager.default.temporaryDirectory.appendingPathComponent("\(product)-\(UUID())")
         let process = Process()
         process.executableURL = executable
-        process.arguments = arguments + ["--out", output.path]
+        process.arguments = arguments + (addOutput ? ["--out", output.path] : [])
         let pipe = Pipe()
         process.standardOutput = pipe
+        process.standardError = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

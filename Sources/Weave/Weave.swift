@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Notebook
+
+/// Turns every chapter into a read-along document: `docs/NN-Name.md` with its figures beside it.
+@main
+struct Weave: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Weaves each chapter's prose, code and run transcript into docs/.",
+        discussion: """
+            Run the chapters first (swift run -c release Concepts, …): their transcripts and figures under \
+            output/ are joined with the sources. --check only verifies that every committed document \
+            was woven from the current source.
+            """)
+
+    @Option(help: "The package folder.")
+    var root = "."
+
+    @Option(help: "Where the chapters wrote their runs (one subfolder per chapter).")
+    var output = "output"
+
+    @Flag(help: "Fail if a document in docs/ no longer matches its chapter's source.")
+    var check = false
+
+    func run() throws {
+        let rootURL = URL(fileURLWithPath: root, isDirectory: true)
+        let chaptersURL = rootURL.appendingPathComponent("Chapters")
+        let docsURL = rootURL.appendingPathComponent("docs")
+        let chapters = try FileManager.default.contentsOfDirectory(atPath: chaptersURL.path)
+            .filter { FileManager.default.fileExists(atPath: chaptersURL.appendingPathComponent("\($0)/main.swift").path) }
+            .sorted()
+        guard !chapters.isEmpty else { throw ValidationError("no chapters under \(chaptersURL.path)") }
+        if check { try checkDocuments(chapters, chaptersURL: chaptersURL, docsURL: docsURL) } else {
+            try weave(chapters, rootURL: rootURL, chaptersURL: chaptersURL, docsURL: docsURL)
+        }
+    }
+
+    private func checkDocuments(_ chapters: [String], chaptersURL: URL, docsURL: URL) throws {
+        var stale: [String] = []
+        for chapter in chapters {
+            let source = try String(contentsOf: chaptersURL.appendingPathComponent("\(chapter)/main.swift"), encoding: .utf8)
+            let document = try? String(contentsOf: docsURL.appendingPathComponent("\(chapter).md"), encoding: .utf8)
+            if document.flatMap(Weaver.recordedFingerprint(in:)) != Weaver.fingerprint(source) { stale.append(chapter) }
+        }
+        guard stale.isEmpty else {
+            throw ValidationError("docs out of date for \(stale.joined(separator: ", ")): run the chapter(s), then `swift run Weave`")
+        }
+        print("docs/ matches all \(chapters.count) chapter sources")
+    }
+
+    private func weave(_ chapters: [String], rootURL: URL, chaptersURL: URL, docsURL: URL) throws {
+        let files = FileManager.default
+        try files.createDirectory(at: docsURL, withIntermediateDirectories: true)
+        var index = "# GenerativeSwift — the book\n\nThe chapters in reading order. Each page is woven from the chapter's source and a default run of it.\n\n"
+        for chapter in chapters {
+            let sourcePath = "Chapters/\(chapter)/main.swift"
+            let sourceText = try String(contentsOf: rootURL.appendingPathComponent(sourcePath), encoding: .utf8)
+            let source = LiterateSource(sourceText)
+            let runURL = URL(fileURLWithPath: output, relativeTo: rootURL).appendingPathComponent(chapter)
+            guard let transcript = try? Transcript.load(from: runURL.appendingPathComponent("transcript.json")) else {
+                throw ValidationError("no transcript for \(chapter) in \(runURL.path): run `swift run -c release \(chapter.split(separator: "-").dropFirst().joined(separator: "-"))` first")
+            }
+            guard transcript.sourceFingerprint == Weaver.fingerprint(sourceText) else {
+                throw ValidationError("the transcript in \(runURL.path) was made by another version of \(sourcePath): run the chapter again first")
+            }
+            // Copy the figures the transcript names.
+            let figures = docsURL.appendingPathComponent(chapter)
+            try? files.removeItem(at: figures)
+            try files.createDirectory(at: figures, withIntermediateDirectories: true)
+            for file in Set(transcript.entries.compactMap(\.file)) {
+                try files.copyItem(at: runURL.appendingPathComponent(file), to: figures.appendingPathComponent(file))
+            }
+            let document = Weaver.document(source: source, sourcePath: sourcePath, sourceText: sourceText,
+                                           transcript: transcript, figureFolder: chapter)
+            try document.write(to: docsURL.appendingPathComponent("\(chapter).md"), atomically: true, encoding: .utf8)
+            index += "1. [\(source.title ?? chapter)](\(chapter).md)\n"
+            print("wove docs/\(chapter).md (\(transcript.entries.count) outputs)")
+        }
+        try index.write(to: docsURL.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+@testable import Notebook
+
+@Suite struct LiterateSourceTests {
+    static let source = """
+    /*:
+     # Title
+     Some *prose*.
+       indented more
+     */
+    import Foo
+
+    let a = 1
+    notebook.show("a")
+    //: A line of prose.
+    //: And another.
+    let b = 2
+    /*: Short block. */
+    """
+
+    @Test func splitsProseAndCode() {
+        let parsed = LiterateSource(Self.source)
+        #expect(parsed.blocks == [
+            .prose("# Title\nSome *prose*.\n  indented more"),
+            .code("import Foo\n\nlet a = 1\nnotebook.show(\"a\")", lines: 6...9),
+            .prose("A line of prose.\nAnd another."),
+            .code("let b = 2", lines: 12...12),
+            .prose("Short block."),
+        ])
+        #expect(parsed.title == "Title")
+    }
+
+    @Test func placesOutputUnderTheCellThatMadeIt() {
+        let transcript = Transcript(chapter: "01-Test", source: "main.swift", mode: .standard, entries: [
+            TranscriptEntry(kind: .text, line: 9, text: "a = 1"),
+            TranscriptEntry(kind: .progress, line: 9, text: "done 100%"),
+            TranscriptEntry(kind: .figure, line: 12, text: "A plot", file: "plot.svg"),
+            TranscriptEntry(kind: .table, line: 12, text: "| x |\n| --- |\n| 1 |"),
+        ])
+        let document = Weaver.document(source: LiterateSource(Self.source), sourcePath: "Chapters/01-Test/main.swift",
+                                       sourceText: Self.source, transcript: transcript, figureFolder: "01-Test")
+        #expect(document.contains("notebook.show(\"a\")\n```\n\n```text\na = 1\ndone 100%\n```"))
+        #expect(document.contains("let b = 2\n```\n\n![A plot](01-Test/plot.svg)\n\n*A plot*\n\n| x |\n| --- |\n| 1 |"))
+        #expect(Weaver.recordedFingerprint(in: document) == Weaver.fingerprint(Self.source))
+        #expect(Weaver.fingerprint(Self.source) != Weaver.fingerprint(Self.source + " "))
+    }
+}
+
+@Suite struct ProgressBarTests {
+    @Test func showsCountsRateAndMetrics() {
+        var written: [String] = []
+        var finished: String?
+        let bar = ProgressBar(label: "train", total: 4, interactive: false, write: { written.append($0) }, onFinish: { finished = $0 })
+        for _ in 0..<4 { bar.advance(metrics: [("loss", 0.5)]) }
+        let final = bar.finish()
+        #expect(final.hasPrefix("train ████████████████████████ 100% 4/4 ["))
+        #expect(final.hasSuffix("loss 0.5000"))
+        #expect(finished == final)
+        #expect(written.last == final + "\n")
+    }
+}
