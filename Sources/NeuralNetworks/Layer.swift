@@ -78,6 +78,10 @@ extension Module {
 
     /// Clears the gradients of every parameter.
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+
+    /// Turns gradient tracking of every parameter on or off (PyTorch's `requires_grad_`): a GAN
+    /// freezes its discriminator this way while the generator learns through it.
+    public func setRequiresGrad(_ flag: Bool) { for p in parameters { p.requiresGrad = flag } }
 }
 
 /// What went wrong loading a state dict.

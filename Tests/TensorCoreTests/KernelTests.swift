@@ -25,6 +25,8 @@ import TensorCore
         (batch: 3, inputChannels: 5, outputChannels: 7, size: 9, kernel: 3, stride: 2, padding: 1),
         (batch: 2, inputChannels: 3, outputChannels: 20, size: 8, kernel: 4, stride: 2, padding: 1),
         (batch: 2, inputChannels: 16, outputChannels: 8, size: 4, kernel: 4, stride: 1, padding: 0),
+        // 17×17 = 289 output pixels: large enough for the per-sample path.
+        (batch: 2, inputChannels: 3, outputChannels: 4, size: 17, kernel: 3, stride: 1, padding: 1),
     ])
     func convolutionProductsMatchTheLoops(_ c: (batch: Int, inputChannels: Int, outputChannels: Int, size: Int,
                                               kernel: Int, stride: Int, padding: Int)) {

@@ -97,13 +97,14 @@ enum ConvolutionKernels {
     /// The adjoint of `unfold`: adds every column entry back onto the pixel it came from.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func fold<T: TensorScalar>(_ cols: UnsafePointer<T>, _ g: ConvolutionGeometry, into x: UnsafeMutablePointer<T>) {
+    static func fold<T: TensorScalar>(_ cols: UnsafePointer<T>, _ g: ConvolutionGeometry, rowStride: Int,
+                                      into x: UnsafeMutablePointer<T>) {
         let outH = g.outputHeight, outW = g.outputWidth
         for c in 0..<g.inputChannels {
             let plane = x + c * g.height * g.width
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
-                    let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * g.outputPixels
+                    let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * rowStride
                     let valid = validColumns(g, tap: j)
                     for oh in 0..<outH {
                         let ih = oh * g.stride - g.padding + i
@@ -122,43 +123,97 @@ enum ConvolutionKernels {
 
     // MARK: - Fast paths
 
-    /// y[n] = W · unfold(x[n]), one sample per task.
+    /// Below this many output pixels per sample, one product over the whole batch beats one product
+    /// per sample: per-sample products would be too thin to keep the GEMM's registers busy.
+    static let batchedBelowPixels = 256
+
+    /// Copies between the batch-major `[N, C, P]` layout of tensors and the channel-major `[C, N·P]`
+    /// layout of a whole-batch product, one sample per task.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func transposeBatch<T: TensorScalar>(_ batchMajor: UnsafeMutablePointer<T>, _ channelMajor: UnsafeMutablePointer<T>,
+                                                batch: Int, channels: Int, pixels: Int, toChannelMajor: Bool) {
+        let pointers = SendableBox((batchMajor, channelMajor))
+        Parallel.forEach(batch) { n in
+            let (batchMajor, channelMajor) = pointers.value
+            for c in 0..<channels {
+                let sample = batchMajor + (n * channels + c) * pixels, column = channelMajor + c * batch * pixels + n * pixels
+                if toChannelMajor { column.update(from: sample, count: pixels) } else { sample.update(from: column, count: pixels) }
+            }
+        }
+    }
+
+    /// y = W · unfold(x): per sample (one task each) when images are large, else one product over
+    /// the whole batch's columns.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func forward<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
                                          _ y: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
-        let buffers = SendableBox((x: x, w: w, y: y))
-        Parallel.forEach(g.batch) { n in
-            let (x, w, y) = buffers.value
-            let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * g.outputPixels)
-            defer { cols.deallocate() }
-            unfold(x.baseAddress! + n * g.inputChannels * g.height * g.width, g, into: cols, rowStride: g.outputPixels)
-            MatrixMultiply.multiply(m: g.outputChannels, n: g.outputPixels, k: g.patchSize,
-                                    MatrixView(base: w.baseAddress!, rowStride: g.patchSize, columnStride: 1),
-                                    MatrixView(base: cols, rowStride: g.outputPixels, columnStride: 1),
-                                    y.baseAddress! + n * g.outputChannels * g.outputPixels, ldc: g.outputPixels,
-                                    accumulate: false, parallel: false)
+        let weights = MatrixView(base: UnsafePointer(w.baseAddress!), rowStride: g.patchSize, columnStride: 1)
+        let sampleSize = g.inputChannels * g.height * g.width
+        if g.outputPixels >= batchedBelowPixels {
+            let buffers = SendableBox((x: x, y: y))
+            Parallel.forEach(g.batch) { n in
+                let (x, y) = buffers.value
+                let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * g.outputPixels)
+                defer { cols.deallocate() }
+                unfold(x.baseAddress! + n * sampleSize, g, into: cols, rowStride: g.outputPixels)
+                MatrixMultiply.multiply(m: g.outputChannels, n: g.outputPixels, k: g.patchSize,
+                                        weights, MatrixView(base: cols, rowStride: g.outputPixels, columnStride: 1),
+                                        y.baseAddress! + n * g.outputChannels * g.outputPixels, ldc: g.outputPixels,
+                                        accumulate: false, parallel: false)
+            }
+            return
         }
+        let columns = g.batch * g.outputPixels
+        let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * columns)
+        let product = UnsafeMutablePointer<T>.allocate(capacity: g.outputChannels * columns)
+        defer { cols.deallocate(); product.deallocate() }
+        let buffers = SendableBox((x: x, cols: cols))
+        Parallel.forEach(g.batch) { n in
+            let (x, cols) = buffers.value
+            unfold(x.baseAddress! + n * sampleSize, g, into: cols + n * g.outputPixels, rowStride: columns)
+        }
+        MatrixMultiply.multiply(m: g.outputChannels, n: columns, k: g.patchSize,
+                                weights, MatrixView(base: cols, rowStride: columns, columnStride: 1),
+                                product, ldc: columns, accumulate: false)
+        transposeBatch(y.baseAddress!, product, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels, toChannelMajor: false)
     }
 
-    /// x[n] = fold(Wᵀ · y[n]), one sample per task: the transposed convolution.
+    /// x = fold(Wᵀ · y): the transposed convolution, per sample or over the whole batch as `forward`.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func inputAdjoint<T: TensorScalar>(_ y: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
                                               _ x: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
-        let buffers = SendableBox((x: x, w: w, y: y))
+        let transposedWeights = MatrixView(base: UnsafePointer(w.baseAddress!), rowStride: 1, columnStride: g.patchSize)
+        let sampleSize = g.inputChannels * g.height * g.width
+        x.update(repeating: 0)
+        if g.outputPixels >= batchedBelowPixels {
+            let buffers = SendableBox((x: x, y: y))
+            Parallel.forEach(g.batch) { n in
+                let (x, y) = buffers.value
+                let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * g.outputPixels)
+                defer { cols.deallocate() }
+                MatrixMultiply.multiply(m: g.patchSize, n: g.outputPixels, k: g.outputChannels, transposedWeights,
+                                        MatrixView(base: y.baseAddress! + n * g.outputChannels * g.outputPixels,
+                                                   rowStride: g.outputPixels, columnStride: 1),
+                                        cols, ldc: g.outputPixels, accumulate: false, parallel: false)
+                fold(cols, g, rowStride: g.outputPixels, into: x.baseAddress! + n * sampleSize)
+            }
+            return
+        }
+        let columns = g.batch * g.outputPixels
+        let gathered = UnsafeMutablePointer<T>.allocate(capacity: g.outputChannels * columns)
+        let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * columns)
+        defer { gathered.deallocate(); cols.deallocate() }
+        transposeBatch(y.baseAddress!, gathered, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels, toChannelMajor: true)
+        MatrixMultiply.multiply(m: g.patchSize, n: columns, k: g.outputChannels, transposedWeights,
+                                MatrixView(base: gathered, rowStride: columns, columnStride: 1),
+                                cols, ldc: columns, accumulate: false)
+        let buffers = SendableBox((x: x, cols: cols))
         Parallel.forEach(g.batch) { n in
-            let (x, w, y) = buffers.value
-            let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * g.outputPixels)
-            defer { cols.deallocate() }
-            MatrixMultiply.multiply(m: g.patchSize, n: g.outputPixels, k: g.outputChannels,
-                                    MatrixView(base: w.baseAddress!, rowStride: 1, columnStride: g.patchSize),
-                                    MatrixView(base: y.baseAddress! + n * g.outputChannels * g.outputPixels,
-                                               rowStride: g.outputPixels, columnStride: 1),
-                                    cols, ldc: g.outputPixels, accumulate: false, parallel: false)
-            let sample = x.baseAddress! + n * g.inputChannels * g.height * g.width
-            sample.update(repeating: 0, count: g.inputChannels * g.height * g.width)
-            fold(cols, g, into: sample)
+            let (x, cols) = buffers.value
+            fold(cols + n * g.outputPixels, g, rowStride: columns, into: x.baseAddress! + n * sampleSize)
         }
     }
 
@@ -171,17 +226,13 @@ enum ConvolutionKernels {
         let rows = UnsafeMutablePointer<T>.allocate(capacity: columns * g.patchSize)
         let gathered = UnsafeMutablePointer<T>.allocate(capacity: g.outputChannels * columns)
         defer { rows.deallocate(); gathered.deallocate() }
-        let buffers = SendableBox((x: x, y: y, rows: rows, gathered: gathered))
+        let buffers = SendableBox((x: x, rows: rows))
         Parallel.forEach(g.batch) { n in
-            let (x, y, rows, gathered) = buffers.value
+            let (x, rows) = buffers.value
             unfoldByPixel(x.baseAddress! + n * g.inputChannels * g.height * g.width, g,
                           into: rows + n * g.outputPixels * g.patchSize)
-            // y[n] is [O, pixels]; place it at columns n·pixels of an [O, N·pixels] matrix.
-            for o in 0..<g.outputChannels {
-                (gathered + o * columns + n * g.outputPixels)
-                    .update(from: y.baseAddress! + (n * g.outputChannels + o) * g.outputPixels, count: g.outputPixels)
-            }
         }
+        transposeBatch(y.baseAddress!, gathered, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels, toChannelMajor: true)
         MatrixMultiply.multiply(m: g.outputChannels, n: g.patchSize, k: columns,
                                 MatrixView(base: gathered, rowStride: columns, columnStride: 1),
                                 MatrixView(base: rows, rowStride: g.patchSize, columnStride: 1),
