@@ -18,9 +18,14 @@ public struct Checkpoint {
         self.averages = averages
     }
 
-    /// Saves the state, with `generator`'s state and the run's `counters` (epoch, step, …).
-    public func save(to url: URL, generator: RandomGenerator, counters: [String: Int] = [:]) throws {
+    /// Saves the state, with `generator`'s state, the run's `counters` (epoch, step, …) and any
+    /// recorded `series` (loss curves), so that a resumed run can still plot its whole history.
+    public func save(to url: URL, generator: RandomGenerator, counters: [String: Int] = [:],
+                     series: [String: [Double]] = [:]) throws {
         var file = SafeTensors()
+        for (name, values) in series.sorted(by: { $0.key < $1.key }) {
+            file.tensors.append(("series.\(name)", Tensor(values, shape: [values.count], dtype: .float64)))
+        }
         for (name, module) in models {
             file.tensors += module.stateDict().map { ("\(name).\($0.name)", $0.tensor) }
         }
@@ -39,8 +44,8 @@ public struct Checkpoint {
         try file.write(to: url)
     }
 
-    /// Loads the state saved by `save`; returns the generator and counters to continue with.
-    public func load(from url: URL) throws -> (generator: RandomGenerator, counters: [String: Int]) {
+    /// Loads the state saved by `save`; returns the generator, counters and series to continue with.
+    public func load(from url: URL) throws -> (generator: RandomGenerator, counters: [String: Int], series: [String: [Double]]) {
         let file = try SafeTensors(contentsOf: url)
         let all = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
         func entries(prefix: String) -> [String: Tensor] {
@@ -48,7 +53,9 @@ public struct Checkpoint {
         }
         func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: url.path, problem: problem) }
         do {
-            for (name, module) in models { try module.load(stateDict: entries(prefix: "\(name).")) }
+            for (name, module) in models {
+                try module.load(stateDict: entries(prefix: "\(name)."))
+            }
             for (name, optimizer) in optimizers {
                 let prefix = "optimizer.\(name)."
                 var counters: [String: Int] = [:]
@@ -70,6 +77,31 @@ public struct Checkpoint {
         guard words.count == 4, words != [0, 0, 0, 0] else { throw fail("no valid random generator state in its metadata") }
         var counters: [String: Int] = [:]
         for (key, value) in file.metadata where key.hasPrefix("counter.") { counters[String(key.dropFirst(8))] = Int(value) }
-        return (RandomGenerator(state: (words[0], words[1], words[2], words[3])), counters)
+        let series = entries(prefix: "series.").mapValues(\.doubles)
+        return (RandomGenerator(state: (words[0], words[1], words[2], words[3])), counters, series)
+    }
+
+    /// Trains for `epochs` epochs, saving a checkpoint to `url` after each one. With `resume` and a
+    /// checkpoint present, the state is restored first and training continues after the last saved
+    /// epoch — with the same random numbers, so the result equals an uninterrupted run's.
+    ///
+    /// `epoch` receives the epoch index, the random generator and the series to append to.
+    /// Returns the epoch training started from (0 unless resumed).
+    @discardableResult
+    public func runEpochs(_ epochs: Int, checkpoint url: URL, resume: Bool, generator: inout RandomGenerator,
+                          series: inout [String: [Double]],
+                          epoch body: (Int, inout RandomGenerator, inout [String: [Double]]) throws -> Void) throws -> Int {
+        var first = 0
+        if resume, FileManager.default.fileExists(atPath: url.path) {
+            let restored = try load(from: url)
+            generator = restored.generator
+            series = restored.series
+            first = min(restored.counters["epoch"] ?? 0, epochs)
+        }
+        for epoch in first..<max(first, epochs) {
+            try body(epoch, &generator, &series)
+            try save(to: url, generator: generator, counters: ["epoch": epoch + 1], series: series)
+        }
+        return first
     }
 }

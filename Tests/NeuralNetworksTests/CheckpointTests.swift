@@ -46,10 +46,35 @@ private struct TinyRun {
         try first.checkpoint.save(to: url, generator: first.generator, counters: ["step": 4])
 
         var resumed = TinyRun()          // fresh weights and optimizer, as after a restart
-        let (generator, counters) = try resumed.checkpoint.load(from: url)
+        let (generator, counters, _) = try resumed.checkpoint.load(from: url)
         resumed.generator = generator
         #expect(counters["step"] == 4 && resumed.optimizer.stepCount == 4)
         for _ in counters["step"]!..<10 { resumed.step() }
+        #expect(resumed.weights == straight.weights)
+    }
+
+    @Test func runEpochsResumesAfterTheLastSavedEpoch() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("epochs-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        func train(epochs: Int, resume: Bool, stopAfter: Int? = nil) throws -> (TinyRun, [String: [Double]], [Int]) {
+            var run = TinyRun(), series: [String: [Double]] = [:], ran: [Int] = []
+            var generator = run.generator
+            try run.checkpoint.runEpochs(epochs, checkpoint: url, resume: resume, generator: &generator, series: &series) { epoch, rng, series in
+                if let stopAfter, epoch >= stopAfter { throw CancellationError() }
+                run.generator = rng
+                for _ in 0..<3 { run.step() }
+                rng = run.generator
+                series["epoch", default: []].append(Double(epoch))
+                ran.append(epoch)
+            }
+            return (run, series, ran)
+        }
+        let (straight, straightSeries, _) = try train(epochs: 4, resume: false)
+        try? FileManager.default.removeItem(at: url)
+        #expect(throws: CancellationError.self) { _ = try train(epochs: 4, resume: false, stopAfter: 2) }   // "killed" in epoch 2
+        let (resumed, resumedSeries, ran) = try train(epochs: 4, resume: true)
+        #expect(ran == [2, 3])
+        #expect(resumedSeries == straightSeries)
         #expect(resumed.weights == straight.weights)
     }
 
