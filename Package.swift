@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "ImageIO", targets: ["ImageIO"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Notebook", targets: ["Notebook"]),
+        .library(name: "GenerativeModels", targets: ["GenerativeModels"]),
+        .executable(name: "Evaluate", targets: ["Evaluate"]),
         .executable(name: "Bench", targets: ["Bench"]),
     ],
     dependencies: [
@@ -53,6 +55,14 @@ let package = Package(
         .target(
             name: "Notebook",
             dependencies: ["TensorCore", "ImageIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(
+            name: "GenerativeModels",
+            dependencies: ["NeuralNetworks", "Datasets", "ImageIO"],
+            swiftSettings: numericSettings),
+        .executableTarget(
+            name: "Evaluate",
+            dependencies: ["GenerativeModels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: numericSettings),
         .executableTarget(
             name: "Concepts",
             dependencies: ["NeuralNetworks", "ImageIO", "Datasets", "Notebook"],
@@ -73,6 +83,7 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
+        .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluate"], swiftSettings: numericSettings),
         .testTarget(name: "ChapterTests", dependencies: ["Concepts", "Weave"]),
     ]
 )

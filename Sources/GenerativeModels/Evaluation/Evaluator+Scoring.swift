@@ -1,0 +1,115 @@
+import Datasets
+import Foundation
+import ImageIO
+import NeuralNetworks
+
+// MARK: - Features, classes and scores
+
+extension Evaluator {
+    /// The images per forward pass when extracting features (bounds the memory of the convolutions).
+    public static let featureBatchSize = 250
+
+    /// The classifier's features of `images`, `[N, featureCount]` (128 for the standard classifier).
+    ///
+    /// `images` are `[N, 1, 32, 32]`, or `[N, 1, 28, 28]` which are framed with 2 pixels of
+    /// black as Fashion-MNIST is padded; their values are in `range`. As when saving a PNG, values
+    /// outside the range are clamped and NaN counts as black. Evaluation mode, no gradients, in batches.
+    /// - Throws: ``EvaluationError/wrongTensorShape(_:)`` for other shapes.
+    public func features(of images: Tensor, range: PixelRange = .minusOneToOne) throws -> Tensor {
+        try Self.features(of: images, range: range, classifier: classifier)
+    }
+
+    /// The class (0…9) the classifier gives each image.
+    public func classify(_ images: Tensor, range: PixelRange = .minusOneToOne) throws -> [Int] {
+        Self.predictions(fromFeatures: try features(of: images, range: range), classifier: classifier)
+    }
+
+    /// The share of `dataset`'s images (`[N, 1, 28 or 32, …]` in [-1, 1]) classified as labelled, in [0, 1].
+    public func accuracy(on dataset: ImageDataset) throws -> Double {
+        guard dataset.count > 0 else { throw EvaluationError.tooFewSamples(0) }
+        let predicted = try classify(dataset.images)
+        return Double(zip(predicted, dataset.labels).filter { $0 == $1 }.count) / Double(dataset.count)
+    }
+
+    /// FID-FMNIST of `images`: the Fréchet distance between the Gaussian of their features and that
+    /// of the real test images. 0 would be a perfect match; it falls as the sample count grows, so
+    /// compare scores at equal counts (and with ``floor(sampleCount:seed:dataDirectory:)``).
+    public func frechetDistance(of images: Tensor, range: PixelRange = .minusOneToOne) throws -> Double {
+        try score(images, range: range).fid
+    }
+
+    /// Which classes `images` fall into (see ``ClassCoverage`` for the rule).
+    public func coverage(of images: Tensor, range: PixelRange = .minusOneToOne,
+                         minimumShare: Double = ClassCoverage.defaultMinimumShare) throws -> ClassCoverage {
+        ClassCoverage(labels: try classify(images, range: range), classNames: FashionMNIST.classNames, minimumShare: minimumShare)
+    }
+
+    /// FID-FMNIST and class coverage of `images` (at least 2), from one pass of the classifier.
+    public func score(_ images: Tensor, range: PixelRange = .minusOneToOne,
+                      minimumShare: Double = ClassCoverage.defaultMinimumShare) throws -> SampleScore {
+        guard images.rank >= 1, images.shape[0] >= 2 else { throw EvaluationError.tooFewSamples(images.rank >= 1 ? images.shape[0] : 0) }
+        let features = try features(of: images, range: range)                           // [N, F]
+        let statistics = GaussianStatistics(features: features)
+        let labels = Self.predictions(fromFeatures: features, classifier: classifier)
+        return SampleScore(fid: statistics.frechetDistance(to: reference),
+                           coverage: ClassCoverage(labels: labels, classNames: FashionMNIST.classNames, minimumShare: minimumShare),
+                           sampleCount: images.shape[0], classifierName: configuration.name, classifierTestAccuracy: testAccuracy)
+    }
+
+    /// The floor: the score of `sampleCount` real training images, picked at random by `seed` —
+    /// what a generator that reproduced the training distribution perfectly would score at that
+    /// sample count. Generated samples should be judged against this, not against 0.
+    public func floor(sampleCount: Int = 10_000, seed: UInt64 = 0,
+                      dataDirectory: URL = FashionMNIST.directory()) throws -> SampleScore {
+        try score(Self.realTrainingImages(count: sampleCount, seed: seed, dataDirectory: dataDirectory))
+    }
+
+    /// `count` (at most 60 000) training images in a random order fixed by `seed`, `[count, 1, 32, 32]` in [-1, 1].
+    public static func realTrainingImages(count: Int, seed: UInt64 = 0,
+                                          dataDirectory: URL = FashionMNIST.directory()) throws -> Tensor {
+        let training = try FashionMNIST.load(.train, from: dataDirectory, padding: 2)
+        guard count >= 2, count <= training.count else {
+            throw EvaluationError.impossibleSampleCount(requested: count, available: training.count)
+        }
+        var generator = RandomGenerator(seed: seed)
+        return training.subset(Array(generator.permutation(training.count).prefix(count))).images
+    }
+
+    // MARK: - Internals shared with training
+
+    static func features(of images: Tensor, range: PixelRange, classifier: FashionClassifier) throws -> Tensor {
+        guard images.rank == 4, images.shape[1] == 1,
+              (images.shape[2] == 32 && images.shape[3] == 32) || (images.shape[2] == 28 && images.shape[3] == 28) else {
+            throw EvaluationError.wrongTensorShape(images.shape)
+        }
+        let n = images.shape[0]
+        classifier.eval()
+        return withoutGradients {
+            var parts: [Tensor] = []
+            for start in stride(from: 0, to: n, by: featureBatchSize) {
+                let batch = prepared(images.slice(start..<min(start + featureBatchSize, n), alongAxis: 0), range: range)  // [B, 1, 32, 32]
+                parts.append(classifier.features(batch))                                                                   // [B, F]
+            }
+            return parts.isEmpty ? Tensor.zeros([0, classifier.featureCount]) : Tensor.concatenate(parts, alongAxis: 0)
+        }
+    }
+
+    /// The predicted class of each row of `features` (argmax of the head's logits).
+    static func predictions(fromFeatures features: Tensor, classifier: FashionClassifier) -> [Int] {
+        guard features.shape[0] > 0 else { return [] }
+        return withoutGradients { classifier.head(features).argmaxLastAxis() }
+    }
+
+    /// A float32 copy in [-1, 1] (clamped, NaN → black), framed to 32×32.
+    static func prepared(_ images: Tensor, range: PixelRange) -> Tensor {
+        let copy = images.detached().converted(to: .float32).copy()
+        copy.withElements(Float.self) { values in
+            for i in values.indices {
+                let unit = range.unitValue(values[i])                        // 0 = black, 1 = white
+                values[i] = unit.isNaN ? -1 : Swift.min(Swift.max(unit, 0), 1) * 2 - 1
+            }
+        }
+        guard copy.shape[2] == 28 else { return copy }
+        return copy.padded([(0, 0), (0, 0), (2, 2), (2, 2)], value: -1)
+    }
+}

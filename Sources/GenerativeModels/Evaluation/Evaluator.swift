@@ -1,0 +1,158 @@
+import Datasets
+import Foundation
+import NeuralNetworks
+
+/// FID-FMNIST and class coverage for images of clothing: a Fashion-MNIST classifier, and the
+/// statistics of its features on the 10 000 real test images.
+///
+/// ```swift
+/// let evaluator = try Evaluator.loadOrTrain()          // trains once (minutes), then loads in a blink
+/// let score = try evaluator.score(samples)              // samples: [N, 1, 32, 32] in [-1, 1]
+/// print(score.fid, score.coverage.coveredCount)
+/// let floor = try evaluator.floor(sampleCount: samples.shape[0])   // what real images score
+/// ```
+///
+/// The trained classifier, its test accuracy and the reference statistics are cached in one
+/// safetensors file (PyTorch state-dict names under `classifier.`), so every chapter and every run
+/// scores with the same classifier.
+public final class Evaluator {
+    /// The feature extractor and classifier, in evaluation mode.
+    public let classifier: FashionClassifier
+    /// How the classifier was made.
+    public let configuration: ClassifierConfiguration
+    /// The classifier's accuracy on the 10 000 Fashion-MNIST test images, in [0, 1].
+    public let testAccuracy: Double
+    /// The mean and covariance of the features of the real test images: what samples are compared with.
+    public let reference: GaussianStatistics
+    /// How long training took, when it is known (recorded in the cache).
+    public let trainingSeconds: Double?
+
+    /// Where the cache goes unless told otherwise: `output/evaluator`, relative to the working folder.
+    public static let defaultCacheDirectory = URL(fileURLWithPath: "output/evaluator", isDirectory: true)
+
+    /// The cache format; a file of another format is not used.
+    static let format = "GenerativeSwift FID-FMNIST evaluator, version 1"
+
+    /// An evaluator from its parts.
+    public init(classifier: FashionClassifier, configuration: ClassifierConfiguration, testAccuracy: Double,
+                reference: GaussianStatistics, trainingSeconds: Double? = nil) {
+        require(reference.dimension == classifier.featureCount,
+                "Evaluator: reference statistics of \(reference.dimension) features for a classifier with \(classifier.featureCount)")
+        classifier.eval()
+        self.classifier = classifier
+        self.configuration = configuration
+        self.testAccuracy = testAccuracy
+        self.reference = reference
+        self.trainingSeconds = trainingSeconds
+    }
+
+    // MARK: - Loading or training
+
+    /// The evaluator cached in `cacheDirectory` for `configuration`, or, when there is no usable
+    /// cache, a newly trained one (which is then saved there).
+    ///
+    /// A cache is used only if it was written for the same configuration and loads completely;
+    /// otherwise a notice says why, and the classifier is trained again.
+    /// - Throws: ``DatasetError`` when Fashion-MNIST is needed and missing; errors writing the cache.
+    public static func loadOrTrain(cacheDirectory: URL = defaultCacheDirectory,
+                                   configuration: ClassifierConfiguration = .standard,
+                                   dataDirectory: URL = FashionMNIST.directory(),
+                                   report: (EvaluatorEvent) -> Void = ConsoleReporter().callback) throws -> Evaluator {
+        let file = cacheDirectory.appendingPathComponent(configuration.cacheFileName)
+        if FileManager.default.fileExists(atPath: file.path) {
+            do {
+                return try load(from: file, expecting: configuration)
+            } catch {
+                report(.notice("The cached classifier cannot be used (\(error)); training a new one."))
+            }
+        }
+        let evaluator = try train(configuration, dataDirectory: dataDirectory, report: report)
+        try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
+        try evaluator.save(to: file)
+        report(.notice(String(format: "FID-FMNIST classifier: %.2f%% test accuracy; saved to %@", evaluator.testAccuracy * 100, file.path)))
+        return evaluator
+    }
+
+    /// Trains a classifier as `configuration` says on Fashion-MNIST's training images, measures its
+    /// test accuracy, and computes the reference statistics of the test images. Nothing is cached.
+    public static func train(_ configuration: ClassifierConfiguration = .standard,
+                             dataDirectory: URL = FashionMNIST.directory(),
+                             report: (EvaluatorEvent) -> Void = { _ in }) throws -> Evaluator {
+        try configuration.validate()
+        let size = FashionClassifier.imageSize
+        let training = try FashionMNIST.load(.train, from: dataDirectory, padding: (size - 28) / 2,
+                                             limit: configuration.trainingImages)
+        var seconds = 0.0
+        let classifier = try ClassifierTraining.train(configuration, on: training) { event in
+            if case .trainingFinished(let s) = event { seconds = s }
+            report(event)
+        }
+        let test = try FashionMNIST.load(.test, from: dataDirectory, padding: (size - 28) / 2)
+        return try Evaluator(classifier: classifier, configuration: configuration, test: test, trainingSeconds: seconds)
+    }
+
+    /// An evaluator for `classifier`, measured on `test` (`[N, 1, 32, 32]` images with labels):
+    /// its accuracy there and the statistics of its features.
+    public convenience init(classifier: FashionClassifier, configuration: ClassifierConfiguration, test: ImageDataset,
+                            trainingSeconds: Double? = nil) throws {
+        guard test.count >= 2 else { throw EvaluationError.tooFewSamples(test.count) }
+        classifier.eval()
+        let features = try Self.features(of: test.images, range: .minusOneToOne, classifier: classifier)   // [N, F]
+        let predictions = Self.predictions(fromFeatures: features, classifier: classifier)
+        let correct = zip(predictions, test.labels).filter { $0 == $1 }.count
+        self.init(classifier: classifier, configuration: configuration, testAccuracy: Double(correct) / Double(test.count),
+                  reference: GaussianStatistics(features: features), trainingSeconds: trainingSeconds)
+    }
+
+    // MARK: - The cache file
+
+    /// Writes the classifier, its accuracy and the reference statistics as one safetensors file
+    /// (atomically).
+    public func save(to url: URL) throws {
+        var file = SafeTensors()
+        file.tensors = classifier.stateDict().map { ("classifier.\($0.name)", $0.tensor) }
+        let statistics = reference.entries(prefix: "reference.test")
+        file.tensors += statistics.tensors
+        file.metadata = statistics.metadata
+        file.metadata["format"] = Self.format
+        file.metadata["configuration"] = configuration.json
+        file.metadata["test_accuracy"] = String(testAccuracy)
+        if let trainingSeconds { file.metadata["training_seconds"] = String(format: "%.1f", trainingSeconds) }
+        file.metadata["reference"] = "features of the \(reference.count) Fashion-MNIST test images"
+        try file.write(to: url)
+    }
+
+    /// Reads a file written by `save(to:)`. With `expected`, the file must have been made with that
+    /// configuration.
+    /// - Throws: ``SafeTensorsError`` naming the file and what is wrong with it.
+    public static func load(from url: URL, expecting expected: ClassifierConfiguration? = nil) throws -> Evaluator {
+        let file = try SafeTensors(contentsOf: url)
+        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: url.path, problem: problem) }
+        guard file.metadata["format"] == format else {
+            throw fail("not an FID-FMNIST evaluator cache of this version (format '\(file.metadata["format"] ?? "none")')")
+        }
+        guard let json = file.metadata["configuration"],
+              let configuration = try? JSONDecoder().decode(ClassifierConfiguration.self, from: Data(json.utf8)) else {
+            throw fail("no readable classifier configuration in its metadata")
+        }
+        if let expected, configuration != expected {
+            throw fail("made for classifier configuration '\(configuration.name)' \(json), not '\(expected.name)' \(expected.json)")
+        }
+        do { try configuration.validate() } catch { throw fail("\(error)") }
+        guard let accuracy = file.metadata["test_accuracy"].flatMap(Double.init), (0...1).contains(accuracy) else {
+            throw fail("no test accuracy in its metadata")
+        }
+        var generator = RandomGenerator(seed: configuration.seed)
+        let classifier = FashionClassifier(widths: configuration.widths, featureCount: configuration.featureCount, using: &generator)
+        let prefix = "classifier."
+        let weights = Dictionary(file.tensors.filter { $0.name.hasPrefix(prefix) }.map { (String($0.name.dropFirst(prefix.count)), $0.tensor) },
+                                 uniquingKeysWith: { first, _ in first })
+        do { try classifier.load(stateDict: weights) } catch { throw fail("\(error)") }
+        guard classifier.parameters.allSatisfy({ $0.doubles.allSatisfy(\.isFinite) }) else { throw fail("the classifier's weights are not all finite") }
+        guard let reference = GaussianStatistics(file, prefix: "reference.test"), reference.dimension == configuration.featureCount else {
+            throw fail("missing or malformed reference statistics 'reference.test.*'")
+        }
+        return Evaluator(classifier: classifier, configuration: configuration, testAccuracy: accuracy, reference: reference,
+                         trainingSeconds: file.metadata["training_seconds"].flatMap(Double.init))
+    }
+}
