@@ -69,12 +69,17 @@ let package = Package(
             path: "Chapters/01-Concepts",
             swiftSettings: numericSettings),
         .executableTarget(
+            name: "GAN",
+            dependencies: ["GenerativeModels", "ImageIO", "Datasets", "Notebook"],
+            path: "Chapters/02-GAN",
+            swiftSettings: numericSettings),
+        .executableTarget(
             name: "Weave",
             dependencies: ["Notebook", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "TensorCore", "NeuralNetworks",
+                "TensorCore", "NeuralNetworks", "GenerativeModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings),
@@ -84,6 +89,6 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
         .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluate"], swiftSettings: numericSettings),
-        .testTarget(name: "ChapterTests", dependencies: ["Concepts", "Weave"]),
+        .testTarget(name: "ChapterTests", dependencies: ["Concepts", "GAN", "Weave", "TensorCore"]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GenerativeModels
 import NeuralNetworks
 
 /// The workloads of benchmarks.md, timed the way the PyTorch reference script times them, printed as
@@ -39,11 +40,13 @@ struct Bench: ParsableCommand {
 
 enum Workload: String, CaseIterable, ExpressibleByArgument {
     case gemm, conv
+    case dcganStep = "dcgan-step"
 
     func run(_ timer: Timer) {
         switch self {
         case .gemm: benchGemm(timer)
         case .conv: benchConv(timer)
+        case .dcganStep: benchDCGAN(timer)
         }
     }
 }
@@ -123,4 +126,36 @@ func benchConv(_ timer: Timer) {
     }
     emit([("workload", "conv"), ("impl", "swift"), ("batch", 64), ("unit", "ms"), ("value", t.median * 1e3),
           ("reps", timer.reps), ("calls_per_rep", t.inner), ("median_s", t.median), ("min_s", t.min), ("max_s", t.max)])
+}
+
+// MARK: - dcgan-step
+
+/// One GAN iteration of the source's full-width DCGAN on 64 images of 3×32×32: the discriminator's
+/// step on real and detached fake images, then the generator's step through the frozen discriminator.
+func benchDCGAN(_ timer: Timer) {
+    var rng = RandomGenerator(seed: 0)
+    let batch = 64
+    let generator = DCGANGenerator(latentCount: 100, widths: [512, 256, 128], imageChannels: 3, using: &rng)
+    let discriminator = DCGANDiscriminator(widths: [128, 256, 512], imageChannels: 3, using: &rng)
+    log("[params] dcgan G: \(generator.parameterCount)  D: \(discriminator.parameterCount)")
+    let generatorOptimizer = Adam(generator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
+    let discriminatorOptimizer = Adam(discriminator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
+    let real = Tensor.randomUniform([batch, 3, 32, 32], low: -1, high: 1, using: &rng)
+    let ones = Tensor.ones([batch]), zeros = Tensor.zeros([batch])
+    let t = timer.secondsPerCall {
+        let fake = generator(Tensor.randomNormal([batch, 100, 1, 1], using: &rng))
+        let discriminatorLoss = binaryCrossEntropyWithLogits(discriminator(real), ones)
+            + binaryCrossEntropyWithLogits(discriminator(fake.detached()), zeros)
+        discriminatorOptimizer.zeroGrad()
+        discriminatorLoss.backward()
+        discriminatorOptimizer.step()
+        discriminator.setRequiresGrad(false)
+        let generatorLoss = binaryCrossEntropyWithLogits(discriminator(fake), ones)
+        generatorOptimizer.zeroGrad()
+        generatorLoss.backward()
+        discriminator.setRequiresGrad(true)
+        generatorOptimizer.step()
+    }
+    emit([("workload", "dcgan-step"), ("impl", "swift"), ("batch", batch), ("unit", "img/s"), ("value", Double(batch) / t.median),
+          ("reps", timer.reps), ("median_s", t.median), ("min_s", t.min), ("max_s", t.max)])
 }

@@ -67,7 +67,7 @@ public final class Notebook {
     public func figure(_ name: String, _ image: Bitmap, caption: String, preview: Bool = true, line: Int = #line) throws {
         let file = "\(name).png"
         try PNG.write(image, to: outputDirectory.appendingPathComponent(file))
-        if preview { emit(TerminalPreview.render(image, style: style, maxColumns: 96) + "\n") }
+        if preview { emit(TerminalPreview.render(image, style: style, maxColumns: 64) + "\n") }
         emit("  \(dim("▸ \(caption) → \(outputDirectory.relativePath)/\(file)"))\n")
         transcript.entries.append(TranscriptEntry(kind: .figure, line: line, text: caption, file: file))
     }

@@ -56,8 +56,11 @@ extension Tensor {
         require(axes.allSatisfy { shape[$0] > 0 }, "max: reducing an empty axis of \(Shape.text(shape))")
         let (kept, resultShape) = reducedShape(axes, keepingDimensions: keepingDimensions)
         let maxima = reduced(.maximum, axes, keptShape: kept)
+        // The backward needs the maxima's values, not the result tensor itself (which may be the
+        // same object when no reshape happens): capturing that would make a cycle and leak the graph.
+        let values = maxima.detached()
         return maxima.reshaped(resultShape).recorded("max", [self]) { g in
-            let winners = self.detached().equalMask(maxima)
+            let winners = self.detached().equalMask(values)
             let share = winners / winners.sum(alongAxes: axes, keepingDimensions: true)
             return [g.reshaped(kept) * share]
         }

@@ -12,12 +12,12 @@ final class TensorStorage: @unchecked Sendable {
         require(count >= 0, "tensor storage: negative element count \(count)")
         self.dtype = dtype
         self.count = count
-        let bytes = max(count * dtype.byteCount, 1)
-        raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        let bytes = count * dtype.byteCount
+        raw = MemoryPool.allocate(byteCount: bytes)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(bytes, 1))
     }
 
-    deinit { raw.deallocate() }
+    deinit { MemoryPool.release(raw, byteCount: count * dtype.byteCount) }
 
     /// The elements as a typed buffer; `T` must match the dtype.
     @inline(__always)

@@ -7,25 +7,37 @@ struct ChapterRun {
     let standardOutput: String
     let status: Int32
 
-    /// Runs `product` with `arguments` plus (when `addOutput`) `--out` pointing at a fresh temporary folder.
-    init(_ product: String, _ arguments: [String], addOutput: Bool = true) throws {
+    /// Runs `product` with `arguments` plus (when `addOutput`) `--out` pointing at `output` or a fresh
+    /// temporary folder. With `killWhenFileAppears`, the process is killed (SIGKILL, as a crash or a
+    /// power cut would) as soon as that file shows up in the output folder.
+    init(_ product: String, _ arguments: [String], addOutput: Bool = true, output: URL? = nil,
+         killWhenFileAppears watched: String? = nil) throws {
         let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [products, products.deletingLastPathComponent()].map { $0.appendingPathComponent(product) }
         guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) })
                 ?? Self.searchBuildFolder(product) else {
             throw ChapterRunError(problem: "cannot find the \(product) executable near \(products.path)")
         }
-        output = FileManager.default.temporaryDirectory.appendingPathComponent("\(product)-\(UUID())")
+        self.output = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("\(product)-\(UUID())")
         let process = Process()
         process.executableURL = executable
-        process.arguments = arguments + (addOutput ? ["--out", output.path] : [])
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        process.arguments = arguments + (addOutput ? ["--out", self.output.path] : [])
+        // A file rather than a pipe: a pipe that is not read while we wait would fill and stall the child.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(product)-\(UUID()).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        if let watched {
+            let file = self.output.appendingPathComponent(watched).path
+            while process.isRunning && !FileManager.default.fileExists(atPath: file) { usleep(2_000) }
+            kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
-        standardOutput = String(decoding: data, as: UTF8.self)
+        try handle.close()
+        standardOutput = String(decoding: try Data(contentsOf: log), as: UTF8.self)
         status = process.terminationStatus
     }
 

@@ -72,6 +72,28 @@ import TensorCore
         #expect(Swift.abs(leaf.grad!.doubles[0] - Foundation.pow(1.0001, 20_000)) < 1e-6)
     }
 
+    /// No op's backward may keep its own result alive: the graph must be freed once the last tensor
+    /// referring to it goes away, or every training step leaks its activations.
+    @Test func graphsAreFreedAfterBackward() {
+        let ops: [(String, (Tensor) -> Tensor)] = [
+            ("max keeping dimensions", { $0.max(alongAxes: [1], keepingDimensions: true) }), ("max", { $0.max() }),
+            ("exp", { $0.exp() }), ("sqrt", { ($0 * $0 + 1).sqrt() }), ("tanh", { $0.tanh() }), ("sigmoid", { $0.sigmoid() }),
+            ("logSoftmax", { $0.logSoftmax() }), ("conv2d", { $0.reshaped([1, 1, 2, 3]).conv2d(weight: Tensor.ones([1, 1, 2, 2], dtype: .float64)) }),
+        ]
+        for (name, op) in ops {
+            weak var weakResult: Tensor?
+            weak var weakInput: Tensor?
+            do {
+                let x = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3], dtype: .float64, requiresGrad: true)
+                let y = op(x)
+                weakResult = y
+                weakInput = x
+                y.sum().backward()
+            }
+            #expect(weakResult == nil && weakInput == nil, "\(name) keeps its graph alive")
+        }
+    }
+
     @Test func anomalyModeNamesTheForwardOp() throws {
         let x = Tensor([1, -1], shape: [2], dtype: .float64, requiresGrad: true)
         let error = #expect(throws: AnomalyDetector.Anomaly.self) {

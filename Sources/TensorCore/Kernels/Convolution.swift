@@ -155,8 +155,8 @@ enum ConvolutionKernels {
             let buffers = SendableBox((x: x, y: y))
             Parallel.forEach(g.batch) { n in
                 let (x, y) = buffers.value
-                let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * g.outputPixels)
-                defer { cols.deallocate() }
+                let cols = MemoryPool.allocate(T.self, count: g.patchSize * g.outputPixels)
+                defer { MemoryPool.release(cols, count: g.patchSize * g.outputPixels) }
                 unfold(x.baseAddress! + n * sampleSize, g, into: cols, rowStride: g.outputPixels)
                 MatrixMultiply.multiply(m: g.outputChannels, n: g.outputPixels, k: g.patchSize,
                                         weights, MatrixView(base: cols, rowStride: g.outputPixels, columnStride: 1),
@@ -166,9 +166,9 @@ enum ConvolutionKernels {
             return
         }
         let columns = g.batch * g.outputPixels
-        let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * columns)
-        let product = UnsafeMutablePointer<T>.allocate(capacity: g.outputChannels * columns)
-        defer { cols.deallocate(); product.deallocate() }
+        let cols = MemoryPool.allocate(T.self, count: g.patchSize * columns)
+        let product = MemoryPool.allocate(T.self, count: g.outputChannels * columns)
+        defer { MemoryPool.release(cols, count: g.patchSize * columns); MemoryPool.release(product, count: g.outputChannels * columns) }
         let buffers = SendableBox((x: x, cols: cols))
         Parallel.forEach(g.batch) { n in
             let (x, cols) = buffers.value
@@ -192,8 +192,8 @@ enum ConvolutionKernels {
             let buffers = SendableBox((x: x, y: y))
             Parallel.forEach(g.batch) { n in
                 let (x, y) = buffers.value
-                let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * g.outputPixels)
-                defer { cols.deallocate() }
+                let cols = MemoryPool.allocate(T.self, count: g.patchSize * g.outputPixels)
+                defer { MemoryPool.release(cols, count: g.patchSize * g.outputPixels) }
                 MatrixMultiply.multiply(m: g.patchSize, n: g.outputPixels, k: g.outputChannels, transposedWeights,
                                         MatrixView(base: y.baseAddress! + n * g.outputChannels * g.outputPixels,
                                                    rowStride: g.outputPixels, columnStride: 1),
@@ -203,9 +203,9 @@ enum ConvolutionKernels {
             return
         }
         let columns = g.batch * g.outputPixels
-        let gathered = UnsafeMutablePointer<T>.allocate(capacity: g.outputChannels * columns)
-        let cols = UnsafeMutablePointer<T>.allocate(capacity: g.patchSize * columns)
-        defer { gathered.deallocate(); cols.deallocate() }
+        let gathered = MemoryPool.allocate(T.self, count: g.outputChannels * columns)
+        let cols = MemoryPool.allocate(T.self, count: g.patchSize * columns)
+        defer { MemoryPool.release(gathered, count: g.outputChannels * columns); MemoryPool.release(cols, count: g.patchSize * columns) }
         transposeBatch(y.baseAddress!, gathered, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels, toChannelMajor: true)
         MatrixMultiply.multiply(m: g.patchSize, n: columns, k: g.outputChannels, transposedWeights,
                                 MatrixView(base: gathered, rowStride: columns, columnStride: 1),
@@ -223,9 +223,9 @@ enum ConvolutionKernels {
     static func weightGradient<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                                 _ w: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
         let columns = g.batch * g.outputPixels
-        let rows = UnsafeMutablePointer<T>.allocate(capacity: columns * g.patchSize)
-        let gathered = UnsafeMutablePointer<T>.allocate(capacity: g.outputChannels * columns)
-        defer { rows.deallocate(); gathered.deallocate() }
+        let rows = MemoryPool.allocate(T.self, count: columns * g.patchSize)
+        let gathered = MemoryPool.allocate(T.self, count: g.outputChannels * columns)
+        defer { MemoryPool.release(rows, count: columns * g.patchSize); MemoryPool.release(gathered, count: g.outputChannels * columns) }
         let buffers = SendableBox((x: x, rows: rows))
         Parallel.forEach(g.batch) { n in
             let (x, rows) = buffers.value

@@ -108,9 +108,9 @@ enum PackedFloatGemm {
 
     private static func serial(m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
                                _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * (min(n, nc) + nr))
-        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: kc * (min(m, mc) + mr))
-        defer { packedB.deallocate(); packedA.deallocate() }
+        let packedB = MemoryPool.allocate(Float.self, count: kc * (min(n, nc) + nr))
+        let packedA = MemoryPool.allocate(Float.self, count: kc * (min(m, mc) + mr))
+        defer { MemoryPool.release(packedB, count: kc * (min(n, nc) + nr)); MemoryPool.release(packedA, count: kc * (min(m, mc) + mr)) }
         for j0 in stride(from: 0, to: n, by: nc) {
             let nb = min(nc, n - j0)
             for p0 in stride(from: 0, to: k, by: kc) {

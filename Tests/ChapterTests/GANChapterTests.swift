@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import TensorCore
+
+@Suite struct GANChapterTests {
+    @Test func quickRunTrainsAndScores() throws {
+        let run = try ChapterRun("GAN", ["--quick", "--seed", "1"])
+        defer { run.removeOutput() }
+        #expect(run.status == 0, "\(run.standardOutput.suffix(2000))")
+        let m = try run.metrics()
+        #expect(m["DCGAN FID-FMNIST"].map { $0.isFinite && $0 > 0 } == true)
+        #expect(m["floor FID-FMNIST"]! < m["DCGAN FID-FMNIST"]!, "real images must score better than a few seconds of training")
+        for figure in ["real.png", "epoch-1.png", "epochs.png", "samples.png", "interpolation.png", "losses.svg",
+                       "discriminator-outputs.svg", "wgan-gp-samples.png", "wgan-gp-curves.svg", "conditional.png", "transcript.json"] {
+            #expect(run.fileExists(figure), "missing \(figure)")
+        }
+    }
+
+    /// Kill a run right after its first checkpoint, resume it, and end with exactly the weights of
+    /// a run that was never interrupted.
+    @Test func killedRunResumesToTheSameWeights() throws {
+        let arguments = ["--quick", "--seed", "2", "--epochs", "3"]
+        let straight = try ChapterRun("GAN", arguments)
+        defer { straight.removeOutput() }
+        #expect(straight.status == 0)
+
+        let interrupted = try ChapterRun("GAN", arguments, killWhenFileAppears: "dcgan.safetensors")
+        defer { interrupted.removeOutput() }
+        let checkpoint = interrupted.output.appendingPathComponent("dcgan.safetensors")
+        let epochAtKill = Int(try SafeTensors(contentsOf: checkpoint).metadata["counter.epoch"] ?? "") ?? -1
+        #expect(epochAtKill >= 1 && epochAtKill < 3, "the kill should land between epochs, checkpoint says epoch \(epochAtKill)")
+
+        let resumed = try ChapterRun("GAN", arguments + ["--resume"], output: interrupted.output)
+        #expect(resumed.status == 0, "\(resumed.standardOutput.suffix(2000))")
+        #expect(resumed.standardOutput.contains("resumed after epoch \(epochAtKill)"))
+        let expected = try SafeTensors(contentsOf: straight.output.appendingPathComponent("dcgan.safetensors"))
+        let actual = try SafeTensors(contentsOf: checkpoint)
+        #expect(expected.tensors.map(\.name) == actual.tensors.map(\.name))
+        for ((name, a), (_, b)) in zip(expected.tensors, actual.tensors) {
+            #expect(a.doubles == b.doubles, "\(name) differs after resuming")
+        }
+    }
+}
