@@ -49,9 +49,10 @@ extension Tensor {
         return result
     }
 
-    /// log softmax along `axis`, computed stably by subtracting the maximum first.
+    /// log softmax along `axis`, computed stably by subtracting the maximum first. The shift is a
+    /// constant (log softmax does not change when a row is shifted), so its max is not recorded.
     public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
-        let shifted = self - max(alongAxes: [axis], keepingDimensions: true).detached()
+        let shifted = self - detached().max(alongAxes: [axis], keepingDimensions: true)
         return shifted - shifted.exp().sum(alongAxes: [axis], keepingDimensions: true).log()
     }
 

@@ -37,7 +37,7 @@ public enum ClassifierTraining {
                 let images = configuration.mirrorImages ? mirrored(batch.images, using: &generator) : batch.images  // [B, 1, 32, 32]
                 // Half-cosine decay from the starting rate to zero over the whole run.
                 optimizer.learningRate = learningRate * 0.5 * (1 + cos(Double.pi * Double(step) / Double(totalSteps)))
-                let loss = softmaxCrossEntropy(model(images), labels: batch.labels)
+                let loss = crossEntropy(model(images), labels: batch.labels)
                 optimizer.zeroGrad()
                 loss.backward()
                 optimizer.step()
@@ -50,22 +50,6 @@ public enum ClassifierTraining {
         let elapsed = clock.now - start
         report(.trainingFinished(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
         return model
-    }
-
-    /// The mean softmax cross-entropy of `[N, classes]` logits — the library's `crossEntropy`,
-    /// computed so that it does not leak.
-    ///
-    /// `Tensor.logSoftmax` (inside `crossEntropy`) takes `max` of the logits while recording, and
-    /// `max`'s backward closure holds its own result (a reference cycle that keeps each step's
-    /// whole graph alive: ~30 MB a step here). Shifting by the max of the *detached* logits records
-    /// nothing and gives the same values and gradients, since log-softmax does not change when a
-    /// constant is subtracted from a row.
-    static func softmaxCrossEntropy(_ logits: Tensor, labels: [Int]) -> Tensor {
-        let shift = logits.detached().max(alongAxes: [1], keepingDimensions: true)              // [N, 1], a constant
-        let shifted = logits - shift                                                            // [N, classes]
-        let logProbabilities = shifted - shifted.exp().sum(alongAxes: [1], keepingDimensions: true).log()
-        let picked = (logProbabilities * Tensor.oneHot(labels, classes: logits.shape[1], dtype: logits.dtype)).sum(alongAxes: [1])  // [N]
-        return -picked.mean()
     }
 
     /// The batch with each image mirrored left–right with probability ½ (modified in place: a
