@@ -66,34 +66,6 @@ enum ConvolutionKernels {
         }
     }
 
-    /// The same patches laid out one row per output pixel: rows[oh·Wo + ow, (c·kh + i)·kw + j].
-    /// This is the layout the weight gradient's product reads contiguously.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    static func unfoldByPixel<T: TensorScalar>(_ x: UnsafePointer<T>, _ g: ConvolutionGeometry, into rows: UnsafeMutablePointer<T>) {
-        var out = rows
-        for oh in 0..<g.outputHeight {
-            for ow in 0..<g.outputWidth {
-                for c in 0..<g.inputChannels {
-                    let plane = x + c * g.height * g.width
-                    for i in 0..<g.kernelHeight {
-                        let ih = oh * g.stride - g.padding + i
-                        if ih < 0 || ih >= g.height {
-                            out.update(repeating: 0, count: g.kernelWidth)
-                        } else {
-                            let source = plane + ih * g.width
-                            for j in 0..<g.kernelWidth {
-                                let iw = ow * g.stride - g.padding + j
-                                out[j] = iw >= 0 && iw < g.width ? source[iw] : 0
-                            }
-                        }
-                        out += g.kernelWidth
-                    }
-                }
-            }
-        }
-    }
-
     /// The adjoint of `unfold`: adds every column entry back onto the pixel it came from.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
@@ -217,7 +189,7 @@ enum ConvolutionKernels {
         }
     }
 
-    /// W = Σₙ y[n] · unfold(x[n])ᵀ as one product over all samples' pixels: [O, N·pixels] · [N·pixels, patch].
+    /// W = Σₙ y[n] · unfold(x[n])ᵀ as one product over all samples' pixels: [O, N·pixels] · [patch, N·pixels]ᵀ.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func weightGradient<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
@@ -229,13 +201,12 @@ enum ConvolutionKernels {
         let buffers = SendableBox((x: x, rows: rows))
         Parallel.forEach(g.batch) { n in
             let (x, rows) = buffers.value
-            unfoldByPixel(x.baseAddress! + n * g.inputChannels * g.height * g.width, g,
-                          into: rows + n * g.outputPixels * g.patchSize)
+            unfold(x.baseAddress! + n * g.inputChannels * g.height * g.width, g, into: rows + n * g.outputPixels, rowStride: columns)
         }
         transposeBatch(y.baseAddress!, gathered, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels, toChannelMajor: true)
         MatrixMultiply.multiply(m: g.outputChannels, n: g.patchSize, k: columns,
                                 MatrixView(base: gathered, rowStride: columns, columnStride: 1),
-                                MatrixView(base: rows, rowStride: g.patchSize, columnStride: 1),
+                                MatrixView(base: rows, rowStride: 1, columnStride: columns),
                                 w.baseAddress!, ldc: g.patchSize, accumulate: false)
     }
 

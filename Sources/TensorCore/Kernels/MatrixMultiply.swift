@@ -151,6 +151,16 @@ enum PackedFloatGemm {
         var out = packed
         for jr in stride(from: 0, to: nb, by: nr) {
             let columns = min(nr, nb - jr)
+            if b.rowStride == 1 && b.columnStride != 1 {
+                // A transposed B: each column runs contiguously along p, so read column by column.
+                if columns < nr { out.update(repeating: 0, count: kb * nr) }
+                for col in 0..<columns {
+                    let source = b.base + p0 + (j0 + jr + col) * b.columnStride
+                    for p in 0..<kb { out[p * nr + col] = source[p] }
+                }
+                out += kb * nr
+                continue
+            }
             for p in 0..<kb {
                 if columns == nr && b.columnStride == 1 {
                     out.update(from: b.base + (p0 + p) * b.rowStride + j0 + jr, count: nr)
