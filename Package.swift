@@ -74,6 +74,11 @@ let package = Package(
             path: "Chapters/02-GAN",
             swiftSettings: numericSettings),
         .executableTarget(
+            name: "VAE",
+            dependencies: ["GenerativeModels", "ImageIO", "Datasets", "Notebook"],
+            path: "Chapters/03-VAE",
+            swiftSettings: numericSettings),
+        .executableTarget(
             name: "Weave",
             dependencies: ["Notebook", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
@@ -89,6 +94,6 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
         .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluate"], swiftSettings: numericSettings),
-        .testTarget(name: "ChapterTests", dependencies: ["Concepts", "GAN", "Weave", "TensorCore"]),
+        .testTarget(name: "ChapterTests", dependencies: ["Concepts", "GAN", "VAE", "Weave", "TensorCore"]),
     ]
 )
