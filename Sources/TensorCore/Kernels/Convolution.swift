@@ -51,15 +51,21 @@ enum ConvolutionKernels {
                     for oh in 0..<outH {
                         let ih = oh * g.stride - g.padding + i
                         let out = row + oh * outW
-                        guard ih >= 0 && ih < g.height, !valid.isEmpty else { out.update(repeating: 0, count: outW); continue }
-                        out.update(repeating: 0, count: valid.lowerBound)
+                        // Plain loops rather than memset/memcpy calls: rows here are often only 4–16 long.
+                        guard ih >= 0 && ih < g.height, !valid.isEmpty else {
+                            for ow in 0..<outW { out[ow] = 0 }
+                            continue
+                        }
+                        for ow in 0..<valid.lowerBound { out[ow] = 0 }
                         let source = plane + ih * g.width - g.padding + j
-                        if g.stride == 1 {
+                        if g.stride == 1 && valid.count >= 16 {
                             (out + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                        } else if g.stride == 1 {
+                            for ow in valid { out[ow] = source[ow] }
                         } else {
                             for ow in valid { out[ow] = source[ow * g.stride] }
                         }
-                        (out + valid.upperBound).update(repeating: 0, count: outW - valid.upperBound)
+                        for ow in valid.upperBound..<outW { out[ow] = 0 }
                     }
                 }
             }
