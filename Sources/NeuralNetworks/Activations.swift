@@ -59,6 +59,19 @@ public final class Upsample: Layer {
     public func callAsFunction(_ input: Tensor) -> Tensor { input.upsampledNearest(scale: scale) }
 }
 
+/// Average pooling over `kernelSize`×`kernelSize` windows (PyTorch's `nn.AvgPool2d`; the stride
+/// defaults to the window, and padding counts as zeros in the average).
+public final class AvgPool2d: Layer {
+    public let kernelSize: Int, stride: Int, padding: Int
+    public var isTraining = true
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        self.padding = padding
+    }
+    public func callAsFunction(_ input: Tensor) -> Tensor { input.avgPool2d(kernel: kernelSize, stride: stride, padding: padding) }
+}
+
 /// Zeroes each element with probability `probability` while training and scales the survivors by
 /// 1/(1 − p), so the expected value is unchanged; the identity in evaluation.
 public final class Dropout: Layer {

@@ -58,7 +58,8 @@ func expectClose(_ actual: [Double], _ expected: [Double], tolerance: Double = 1
 
     @Test func parameterFreeLayers() {
         let x = randomDouble([2, 3, 2, 2], seed: 17, scale: 2)
-        for layer in [ReLU(), LeakyReLU(negativeSlope: 0.2), Tanh(), Sigmoid(), SiLU(), GELU(), Flatten(), Upsample(scale: 2)] as [any Layer] {
+        for layer in [ReLU(), LeakyReLU(negativeSlope: 0.2), Tanh(), Sigmoid(), SiLU(), GELU(), Flatten(), Upsample(scale: 2),
+                      AvgPool2d(kernelSize: 2), AvgPool2d(kernelSize: 3, stride: 1, padding: 1)] as [any Layer] {
             let report = gradientCheck(layer, input: x)
             #expect(report.passed, "\(type(of: layer)): \(report)")
         }

@@ -58,7 +58,7 @@ final class TwoPartModel: Module {
             Linear(inputCount: 2, outputCount: 2, using: &rng), Conv2d(inputChannels: 1, outputChannels: 1, kernelSize: 1, using: &rng),
             ConvTranspose2d(inputChannels: 1, outputChannels: 1, kernelSize: 1, using: &rng), BatchNorm2d(featureCount: 1),
             GroupNorm(groupCount: 1, channelCount: 1), LayerNorm(normalizedShape: [1]), Embedding(count: 2, dimension: 2, using: &rng),
-            Dropout(seed: 0), ReLU(), LeakyReLU(), Tanh(), Sigmoid(), SiLU(), GELU(), Flatten(), Upsample(scale: 2),
+            Dropout(seed: 0), ReLU(), LeakyReLU(), Tanh(), Sigmoid(), SiLU(), GELU(), Flatten(), Upsample(scale: 2), AvgPool2d(kernelSize: 2),
         ]
         for layer in layers {
             let listed = Set((layer.ownParameters + layer.ownBuffers).map { ObjectIdentifier($0.tensor) })

@@ -35,7 +35,7 @@ public final class FashionClassifier: Layer {
         var channels = 1
         for width in widths {
             layers += [Conv2d(inputChannels: channels, outputChannels: width, kernelSize: 3, padding: 1, using: &generator),
-                       BatchNorm2d(featureCount: width), ReLU(), AveragePool(size: 2)]
+                       BatchNorm2d(featureCount: width), ReLU(), AvgPool2d(kernelSize: 2)]
             channels = width
         }
         let side = Self.imageSize / 8                                        // 32 → 16 → 8 → 4
