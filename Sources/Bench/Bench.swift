@@ -42,6 +42,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case gemm, conv
     case dcganStep = "dcgan-step"
     case vaeStep = "vae-step"
+    case ddpmStep = "ddpm-step"
 
     func run(_ timer: Timer) {
         switch self {
@@ -49,6 +50,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
         case .conv: benchConv(timer)
         case .dcganStep: benchDCGAN(timer)
         case .vaeStep: benchVAE(timer)
+        case .ddpmStep: benchDDPM(timer)
         }
     }
 }
@@ -183,5 +185,35 @@ func benchVAE(_ timer: Timer) {
         optimizer.step()
     }
     emit([("workload", "vae-step"), ("impl", "swift"), ("batch", batch), ("unit", "img/s"), ("value", Double(batch) / t.median),
+          ("reps", timer.reps), ("median_s", t.median), ("min_s", t.min), ("max_s", t.max)])
+}
+
+// MARK: - ddpm-step
+
+/// One denoising step of TinyUNet on 64 images of 1×28×28: a random step t per image, x_t from the
+/// closed form with the linear β schedule (10⁻⁴ → 0.02 over 1000 steps), MSE to the noise, Adam 2·10⁻⁴.
+func benchDDPM(_ timer: Timer) {
+    var rng = RandomGenerator(seed: 0)
+    let batch = 64, steps = 1000
+    let model = TinyUNet(using: &rng)
+    log("[params] TinyUNet: \(model.parameterCount)")
+    let optimizer = Adam(model.parameters, learningRate: 2e-4)
+    var product = 1.0
+    let alphaBars = (0..<steps).map { step -> Double in
+        product *= 1 - (1e-4 + (0.02 - 1e-4) * Double(step) / Double(steps - 1))
+        return product
+    }
+    let x0 = Tensor.randomUniform([batch, 1, 28, 28], low: -1, high: 1, using: &rng)
+    let t = timer.secondsPerCall {
+        let timesteps = (0..<batch).map { _ in rng.nextInt(below: steps) }
+        let noise = Tensor.randomNormal([batch, 1, 28, 28], using: &rng)
+        let signal = Tensor(timesteps.map { alphaBars[$0].squareRoot() }, shape: [batch, 1, 1, 1], dtype: .float32)
+        let spread = Tensor(timesteps.map { (1 - alphaBars[$0]).squareRoot() }, shape: [batch, 1, 1, 1], dtype: .float32)
+        let loss = mseLoss(model(x0 * signal + noise * spread, timesteps: timesteps), noise)
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+    }
+    emit([("workload", "ddpm-step"), ("impl", "swift"), ("batch", batch), ("unit", "img/s"), ("value", Double(batch) / t.median),
           ("reps", timer.reps), ("median_s", t.median), ("min_s", t.min), ("max_s", t.max)])
 }

@@ -1,0 +1,116 @@
+import Foundation
+import NeuralNetworks
+
+/// The sinusoidal embedding of integer diffusion steps: for frequencies fᵢ = 10000^(−i/half),
+/// i = 0…half−1, the vector [sin(t·f₀) … sin(t·f_{half−1}), cos(t·f₀) … cos(t·f_{half−1})].
+/// Computed in Double, then converted, as the reference implementation does.
+public func sinusoidalEmbedding(_ steps: [Int], dimension: Int = 64, dtype: DType = .float32) -> Tensor {
+    require(dimension % 2 == 0, "sinusoidalEmbedding: dimension must be even, got \(dimension)")
+    let half = dimension / 2
+    let frequencies = (0..<half).map { Foundation.pow(10000.0, -Double($0) / Double(half)) }
+    let values = steps.flatMap { t -> [Double] in
+        let angles = frequencies.map { Double(t) * $0 }
+        return angles.map { Foundation.sin($0) } + angles.map { Foundation.cos($0) }
+    }
+    return Tensor(values, shape: [steps.count, dimension], dtype: dtype)
+}
+
+/// A residual block that knows the time: GroupNorm → SiLU → 3×3 conv, plus a projection of the
+/// time embedding added to every pixel, → GroupNorm → SiLU → 3×3 conv, plus the input (through a
+/// 1×1 convolution when the channel count changes).
+public final class TimeResidualBlock: Module {
+    public let norm1: GroupNorm, conv1: Conv2d, timeProjection: Linear, norm2: GroupNorm, conv2: Conv2d
+    public let skip: Conv2d?
+    public var isTraining = true
+
+    public init(inputChannels: Int, outputChannels: Int, timeDimension: Int = 128, groups: Int = 8, dtype: DType = .float32,
+                using generator: inout RandomGenerator) {
+        norm1 = GroupNorm(groupCount: groups, channelCount: inputChannels, dtype: dtype)
+        conv1 = Conv2d(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 3, padding: 1, dtype: dtype, using: &generator)
+        timeProjection = Linear(inputCount: timeDimension, outputCount: outputChannels, dtype: dtype, using: &generator)
+        norm2 = GroupNorm(groupCount: groups, channelCount: outputChannels, dtype: dtype)
+        conv2 = Conv2d(inputChannels: outputChannels, outputChannels: outputChannels, kernelSize: 3, padding: 1, dtype: dtype, using: &generator)
+        skip = inputChannels == outputChannels ? nil
+            : Conv2d(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 1, dtype: dtype, using: &generator)
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("norm1", norm1), ("conv1", conv1), ("temb", timeProjection), ("norm2", norm2), ("conv2", conv2)]
+            + (skip.map { [("skip", $0 as any Module)] } ?? [])
+    }
+
+    /// `[B, Cin, H, W]` and the shared time embedding `[B, T]` → `[B, Cout, H, W]`.
+    public func callAsFunction(_ x: Tensor, time: Tensor) -> Tensor {
+        var h = conv1(norm1(x).silu())                                                        // [B, Cout, H, W]
+        h = h + timeProjection(time.silu()).reshaped([x.shape[0], -1, 1, 1])
+        h = conv2(norm2(h).silu())
+        return h + (skip.map { $0(x) } ?? x)
+    }
+}
+
+/// The small U-Net of the diffusion chapter, for 28×28 one-channel images: a 28 → 14 → 7 encoder,
+/// two residual blocks at 7×7, and a decoder that upsamples back while concatenating the
+/// encoder's activations at the same size (the skip connections). It predicts the noise ε in x_t.
+public final class TinyUNet: Module {
+    public let timeEmbedding1: Linear, timeEmbedding2: Linear
+    public let inputConvolution: Conv2d
+    public let down1Block: TimeResidualBlock, down1: Conv2d
+    public let down2Block: TimeResidualBlock, down2: Conv2d
+    public let middle1: TimeResidualBlock, middle2: TimeResidualBlock
+    public let up1Convolution: Conv2d, up1Block: TimeResidualBlock
+    public let up2Convolution: Conv2d, up2Block: TimeResidualBlock
+    public let outputNorm: GroupNorm, outputConvolution: Conv2d
+    public let classEmbedding: Embedding?
+    public var isTraining = true
+
+    /// With `classCount`, a learned class embedding (plus one "no class" row, index `classCount`,
+    /// for classifier-free guidance) is added to the time embedding.
+    public init(imageChannels: Int = 1, classCount: Int = 0, using generator: inout RandomGenerator) {
+        timeEmbedding1 = Linear(inputCount: 64, outputCount: 128, using: &generator)
+        timeEmbedding2 = Linear(inputCount: 128, outputCount: 128, using: &generator)
+        inputConvolution = Conv2d(inputChannels: imageChannels, outputChannels: 32, kernelSize: 3, padding: 1, using: &generator)
+        down1Block = TimeResidualBlock(inputChannels: 32, outputChannels: 32, using: &generator)
+        down1 = Conv2d(inputChannels: 32, outputChannels: 32, kernelSize: 3, stride: 2, padding: 1, using: &generator)
+        down2Block = TimeResidualBlock(inputChannels: 32, outputChannels: 64, using: &generator)
+        down2 = Conv2d(inputChannels: 64, outputChannels: 64, kernelSize: 3, stride: 2, padding: 1, using: &generator)
+        middle1 = TimeResidualBlock(inputChannels: 64, outputChannels: 128, using: &generator)
+        middle2 = TimeResidualBlock(inputChannels: 128, outputChannels: 128, using: &generator)
+        up1Convolution = Conv2d(inputChannels: 128, outputChannels: 64, kernelSize: 3, padding: 1, using: &generator)
+        up1Block = TimeResidualBlock(inputChannels: 128, outputChannels: 64, using: &generator)
+        up2Convolution = Conv2d(inputChannels: 64, outputChannels: 32, kernelSize: 3, padding: 1, using: &generator)
+        up2Block = TimeResidualBlock(inputChannels: 64, outputChannels: 32, using: &generator)
+        outputNorm = GroupNorm(groupCount: 8, channelCount: 32)
+        outputConvolution = Conv2d(inputChannels: 32, outputChannels: imageChannels, kernelSize: 3, padding: 1, using: &generator)
+        classEmbedding = classCount > 0 ? Embedding(count: classCount + 1, dimension: 128, using: &generator) : nil
+    }
+
+    /// The reference implementation's names: `t1`, `conv_in`, `rb_d1.norm1`, `up_conv1`, `conv_out`, …
+    public var children: [(name: String, module: any Module)] {
+        [("t1", timeEmbedding1), ("t2", timeEmbedding2), ("conv_in", inputConvolution), ("rb_d1", down1Block), ("down1", down1),
+         ("rb_d2", down2Block), ("down2", down2), ("rb_m1", middle1), ("rb_m2", middle2), ("up_conv1", up1Convolution),
+         ("rb_u1", up1Block), ("up_conv2", up2Convolution), ("rb_u2", up2Block), ("norm_out", outputNorm), ("conv_out", outputConvolution)]
+            + (classEmbedding.map { [("class_embedding", $0 as any Module)] } ?? [])
+    }
+
+    /// Predicts the noise in `x` (`[B, C, 28, 28]`) at integer steps `timesteps` (and, if
+    /// conditional, for `labels`, where `classCount` means "no class").
+    public func callAsFunction(_ x: Tensor, timesteps: [Int], labels: [Int]? = nil) -> Tensor {
+        require(x.rank == 4 && x.shape[2] == 28 && x.shape[3] == 28 && timesteps.count == x.shape[0],
+                "TinyUNet: expected [B, C, 28, 28] with B timesteps, got \(x.shape) and \(timesteps.count)")
+        var time = timeEmbedding2(timeEmbedding1(sinusoidalEmbedding(timesteps, dtype: x.dtype)).silu())   // [B, 128]
+        if let classEmbedding {
+            guard let labels, labels.count == timesteps.count else { fatalError("TinyUNet: a conditional model needs one label per image") }
+            time = time + classEmbedding(labels)
+        }
+        let h0 = inputConvolution(x)                                                  // [B, 32, 28, 28]
+        let skip1 = down1Block(h0, time: time)                                        // [B, 32, 28, 28]
+        let skip2 = down2Block(down1(skip1), time: time)                              // [B, 64, 14, 14]
+        var h = middle1(down2(skip2), time: time)                                     // [B, 128, 7, 7]
+        h = middle2(h, time: time)
+        h = up1Convolution(h.upsampledNearest(scale: 2))                              // [B, 64, 14, 14]
+        h = up1Block(Tensor.concatenate([h, skip2], alongAxis: 1), time: time)        // [B, 64, 14, 14]
+        h = up2Convolution(h.upsampledNearest(scale: 2))                              // [B, 32, 28, 28]
+        h = up2Block(Tensor.concatenate([h, skip1], alongAxis: 1), time: time)        // [B, 32, 28, 28]
+        return outputConvolution(outputNorm(h).silu())                                // [B, C, 28, 28]
+    }
+}
