@@ -49,16 +49,6 @@ enum MemoryPool {
         block.deallocate()
     }
 
-    /// Typed scratch space for `count` elements; give it back with `release(_:count:)`.
-    static func allocate<T>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
-        allocate(byteCount: count * MemoryLayout<T>.stride).bindMemory(to: T.self, capacity: count)
-    }
-
-    /// Returns typed scratch space from `allocate(_:count:)`.
-    static func release<T>(_ pointer: UnsafeMutablePointer<T>, count: Int) {
-        release(UnsafeMutableRawPointer(pointer), byteCount: count * MemoryLayout<T>.stride)
-    }
-
     /// Scratch space for `count` elements of `T` during `body`.
     static func withScratch<T, R>(_: T.Type, count: Int, _ body: (UnsafeMutablePointer<T>) throws -> R) rethrows -> R {
         let bytes = count * MemoryLayout<T>.stride

@@ -133,29 +133,30 @@ enum ConvolutionKernels {
             let buffers = SendableBox((x: x, y: y))
             Parallel.forEach(g.batch) { n in
                 let (x, y) = buffers.value
-                let cols = MemoryPool.allocate(T.self, count: g.patchSize * g.outputPixels)
-                defer { MemoryPool.release(cols, count: g.patchSize * g.outputPixels) }
-                unfold(x.baseAddress! + n * sampleSize, g, into: cols, rowStride: g.outputPixels)
-                MatrixMultiply.multiply(m: g.outputChannels, n: g.outputPixels, k: g.patchSize,
-                                        weights, MatrixView(base: cols, rowStride: g.outputPixels, columnStride: 1),
-                                        y.baseAddress! + n * g.outputChannels * g.outputPixels, ldc: g.outputPixels,
-                                        accumulate: false, parallel: false)
+                MemoryPool.withScratch(T.self, count: g.patchSize * g.outputPixels) { cols in
+                    unfold(x.baseAddress! + n * sampleSize, g, into: cols, rowStride: g.outputPixels)
+                    MatrixMultiply.multiply(m: g.outputChannels, n: g.outputPixels, k: g.patchSize,
+                                            weights, MatrixView(base: cols, rowStride: g.outputPixels, columnStride: 1),
+                                            y.baseAddress! + n * g.outputChannels * g.outputPixels, ldc: g.outputPixels,
+                                            accumulate: false, parallel: false)
+                }
             }
             return
         }
         let columns = g.batch * g.outputPixels
-        let cols = MemoryPool.allocate(T.self, count: g.patchSize * columns)
-        let product = MemoryPool.allocate(T.self, count: g.outputChannels * columns)
-        defer { MemoryPool.release(cols, count: g.patchSize * columns); MemoryPool.release(product, count: g.outputChannels * columns) }
-        let buffers = SendableBox((x: x, cols: cols))
-        Parallel.forEach(g.batch) { n in
-            let (x, cols) = buffers.value
-            unfold(x.baseAddress! + n * sampleSize, g, into: cols + n * g.outputPixels, rowStride: columns)
+        MemoryPool.withScratch(T.self, count: g.patchSize * columns) { cols in
+            MemoryPool.withScratch(T.self, count: g.outputChannels * columns) { product in
+                let buffers = SendableBox((x: x, cols: cols))
+                Parallel.forEach(g.batch) { n in
+                    let (x, cols) = buffers.value
+                    unfold(x.baseAddress! + n * sampleSize, g, into: cols + n * g.outputPixels, rowStride: columns)
+                }
+                MatrixMultiply.multiply(m: g.outputChannels, n: columns, k: g.patchSize,
+                                        weights, MatrixView(base: cols, rowStride: columns, columnStride: 1),
+                                        product, ldc: columns, accumulate: false)
+                transposeBatch(y.baseAddress!, product, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels, toChannelMajor: false)
+            }
         }
-        MatrixMultiply.multiply(m: g.outputChannels, n: columns, k: g.patchSize,
-                                weights, MatrixView(base: cols, rowStride: columns, columnStride: 1),
-                                product, ldc: columns, accumulate: false)
-        transposeBatch(y.baseAddress!, product, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels, toChannelMajor: false)
     }
 
     /// x = fold(Wᵀ · y): the transposed convolution, per sample or over the whole batch as `forward`.
@@ -170,28 +171,29 @@ enum ConvolutionKernels {
             let buffers = SendableBox((x: x, y: y))
             Parallel.forEach(g.batch) { n in
                 let (x, y) = buffers.value
-                let cols = MemoryPool.allocate(T.self, count: g.patchSize * g.outputPixels)
-                defer { MemoryPool.release(cols, count: g.patchSize * g.outputPixels) }
-                MatrixMultiply.multiply(m: g.patchSize, n: g.outputPixels, k: g.outputChannels, transposedWeights,
-                                        MatrixView(base: y.baseAddress! + n * g.outputChannels * g.outputPixels,
-                                                   rowStride: g.outputPixels, columnStride: 1),
-                                        cols, ldc: g.outputPixels, accumulate: false, parallel: false)
-                fold(cols, g, rowStride: g.outputPixels, into: x.baseAddress! + n * sampleSize)
+                MemoryPool.withScratch(T.self, count: g.patchSize * g.outputPixels) { cols in
+                    MatrixMultiply.multiply(m: g.patchSize, n: g.outputPixels, k: g.outputChannels, transposedWeights,
+                                            MatrixView(base: y.baseAddress! + n * g.outputChannels * g.outputPixels,
+                                                       rowStride: g.outputPixels, columnStride: 1),
+                                            cols, ldc: g.outputPixels, accumulate: false, parallel: false)
+                    fold(cols, g, rowStride: g.outputPixels, into: x.baseAddress! + n * sampleSize)
+                }
             }
             return
         }
         let columns = g.batch * g.outputPixels
-        let gathered = MemoryPool.allocate(T.self, count: g.outputChannels * columns)
-        let cols = MemoryPool.allocate(T.self, count: g.patchSize * columns)
-        defer { MemoryPool.release(gathered, count: g.outputChannels * columns); MemoryPool.release(cols, count: g.patchSize * columns) }
-        transposeBatch(y.baseAddress!, gathered, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels, toChannelMajor: true)
-        MatrixMultiply.multiply(m: g.patchSize, n: columns, k: g.outputChannels, transposedWeights,
-                                MatrixView(base: gathered, rowStride: columns, columnStride: 1),
-                                cols, ldc: columns, accumulate: false)
-        let buffers = SendableBox((x: x, cols: cols))
-        Parallel.forEach(g.batch) { n in
-            let (x, cols) = buffers.value
-            fold(cols + n * g.outputPixels, g, rowStride: columns, into: x.baseAddress! + n * sampleSize)
+        MemoryPool.withScratch(T.self, count: g.outputChannels * columns) { gathered in
+            MemoryPool.withScratch(T.self, count: g.patchSize * columns) { cols in
+                transposeBatch(y.baseAddress!, gathered, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels, toChannelMajor: true)
+                MatrixMultiply.multiply(m: g.patchSize, n: columns, k: g.outputChannels, transposedWeights,
+                                        MatrixView(base: gathered, rowStride: columns, columnStride: 1),
+                                        cols, ldc: columns, accumulate: false)
+                let buffers = SendableBox((x: x, cols: cols))
+                Parallel.forEach(g.batch) { n in
+                    let (x, cols) = buffers.value
+                    fold(cols + n * g.outputPixels, g, rowStride: columns, into: x.baseAddress! + n * sampleSize)
+                }
+            }
         }
     }
 
@@ -201,19 +203,20 @@ enum ConvolutionKernels {
     static func weightGradient<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                                 _ w: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
         let columns = g.batch * g.outputPixels
-        let rows = MemoryPool.allocate(T.self, count: columns * g.patchSize)
-        let gathered = MemoryPool.allocate(T.self, count: g.outputChannels * columns)
-        defer { MemoryPool.release(rows, count: columns * g.patchSize); MemoryPool.release(gathered, count: g.outputChannels * columns) }
-        let buffers = SendableBox((x: x, rows: rows))
-        Parallel.forEach(g.batch) { n in
-            let (x, rows) = buffers.value
-            unfold(x.baseAddress! + n * g.inputChannels * g.height * g.width, g, into: rows + n * g.outputPixels, rowStride: columns)
+        MemoryPool.withScratch(T.self, count: columns * g.patchSize) { rows in
+            MemoryPool.withScratch(T.self, count: g.outputChannels * columns) { gathered in
+                let buffers = SendableBox((x: x, rows: rows))
+                Parallel.forEach(g.batch) { n in
+                    let (x, rows) = buffers.value
+                    unfold(x.baseAddress! + n * g.inputChannels * g.height * g.width, g, into: rows + n * g.outputPixels, rowStride: columns)
+                }
+                transposeBatch(y.baseAddress!, gathered, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels, toChannelMajor: true)
+                MatrixMultiply.multiply(m: g.outputChannels, n: g.patchSize, k: columns,
+                                        MatrixView(base: gathered, rowStride: columns, columnStride: 1),
+                                        MatrixView(base: rows, rowStride: 1, columnStride: columns),
+                                        w.baseAddress!, ldc: g.patchSize, accumulate: false)
+            }
         }
-        transposeBatch(y.baseAddress!, gathered, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels, toChannelMajor: true)
-        MatrixMultiply.multiply(m: g.outputChannels, n: g.patchSize, k: columns,
-                                MatrixView(base: gathered, rowStride: columns, columnStride: 1),
-                                MatrixView(base: rows, rowStride: 1, columnStride: columns),
-                                w.baseAddress!, ldc: g.patchSize, accumulate: false)
     }
 
     // MARK: - Reference loops

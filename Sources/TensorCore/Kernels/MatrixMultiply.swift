@@ -108,9 +108,17 @@ enum PackedFloatGemm {
 
     private static func serial(m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
                                _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        let packedB = MemoryPool.allocate(Float.self, count: kc * (min(n, nc) + nr))
-        let packedA = MemoryPool.allocate(Float.self, count: kc * (min(m, mc) + mr))
-        defer { MemoryPool.release(packedB, count: kc * (min(n, nc) + nr)); MemoryPool.release(packedA, count: kc * (min(m, mc) + mr)) }
+        MemoryPool.withScratch(Float.self, count: kc * (min(n, nc) + nr)) { packedB in
+            MemoryPool.withScratch(Float.self, count: kc * (min(m, mc) + mr)) { packedA in
+                blocked(m: m, n: n, k: k, a, b, c, ldc: ldc, accumulate: accumulate, packedA: packedA, packedB: packedB)
+            }
+        }
+    }
+
+    /// The blocked loops around the micro-kernel, with the packing buffers supplied.
+    private static func blocked(m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
+                                _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                                packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>) {
         for j0 in stride(from: 0, to: n, by: nc) {
             let nb = min(nc, n - j0)
             for p0 in stride(from: 0, to: k, by: kc) {
