@@ -51,6 +51,10 @@ public final class TimeResidualBlock: Module {
 /// The small U-Net of the diffusion chapter, for 28×28 one-channel images: a 28 → 14 → 7 encoder,
 /// two residual blocks at 7×7, and a decoder that upsamples back while concatenating the
 /// encoder's activations at the same size (the skip connections). It predicts the noise ε in x_t.
+///
+/// Its channel counts are `width`, 2·`width` and 4·`width` at 28, 14 and 7 pixels; `width` 32 is
+/// the network of the benchmark specification (973,249 parameters). Halving `width` divides the
+/// convolutions' work by about four.
 public final class TinyUNet: Module {
     public let timeEmbedding1: Linear, timeEmbedding2: Linear
     public let inputConvolution: Conv2d
@@ -65,22 +69,24 @@ public final class TinyUNet: Module {
 
     /// With `classCount`, a learned class embedding (plus one "no class" row, index `classCount`,
     /// for classifier-free guidance) is added to the time embedding.
-    public init(imageChannels: Int = 1, classCount: Int = 0, using generator: inout RandomGenerator) {
+    public init(imageChannels: Int = 1, width: Int = 32, classCount: Int = 0, using generator: inout RandomGenerator) {
+        require(width > 0 && width % 8 == 0, "TinyUNet: width must be a positive multiple of 8 (GroupNorm uses 8 groups), got \(width)")
+        let (c1, c2, c3) = (width, 2 * width, 4 * width)
         timeEmbedding1 = Linear(inputCount: 64, outputCount: 128, using: &generator)
         timeEmbedding2 = Linear(inputCount: 128, outputCount: 128, using: &generator)
-        inputConvolution = Conv2d(inputChannels: imageChannels, outputChannels: 32, kernelSize: 3, padding: 1, using: &generator)
-        down1Block = TimeResidualBlock(inputChannels: 32, outputChannels: 32, using: &generator)
-        down1 = Conv2d(inputChannels: 32, outputChannels: 32, kernelSize: 3, stride: 2, padding: 1, using: &generator)
-        down2Block = TimeResidualBlock(inputChannels: 32, outputChannels: 64, using: &generator)
-        down2 = Conv2d(inputChannels: 64, outputChannels: 64, kernelSize: 3, stride: 2, padding: 1, using: &generator)
-        middle1 = TimeResidualBlock(inputChannels: 64, outputChannels: 128, using: &generator)
-        middle2 = TimeResidualBlock(inputChannels: 128, outputChannels: 128, using: &generator)
-        up1Convolution = Conv2d(inputChannels: 128, outputChannels: 64, kernelSize: 3, padding: 1, using: &generator)
-        up1Block = TimeResidualBlock(inputChannels: 128, outputChannels: 64, using: &generator)
-        up2Convolution = Conv2d(inputChannels: 64, outputChannels: 32, kernelSize: 3, padding: 1, using: &generator)
-        up2Block = TimeResidualBlock(inputChannels: 64, outputChannels: 32, using: &generator)
-        outputNorm = GroupNorm(groupCount: 8, channelCount: 32)
-        outputConvolution = Conv2d(inputChannels: 32, outputChannels: imageChannels, kernelSize: 3, padding: 1, using: &generator)
+        inputConvolution = Conv2d(inputChannels: imageChannels, outputChannels: c1, kernelSize: 3, padding: 1, using: &generator)
+        down1Block = TimeResidualBlock(inputChannels: c1, outputChannels: c1, using: &generator)
+        down1 = Conv2d(inputChannels: c1, outputChannels: c1, kernelSize: 3, stride: 2, padding: 1, using: &generator)
+        down2Block = TimeResidualBlock(inputChannels: c1, outputChannels: c2, using: &generator)
+        down2 = Conv2d(inputChannels: c2, outputChannels: c2, kernelSize: 3, stride: 2, padding: 1, using: &generator)
+        middle1 = TimeResidualBlock(inputChannels: c2, outputChannels: c3, using: &generator)
+        middle2 = TimeResidualBlock(inputChannels: c3, outputChannels: c3, using: &generator)
+        up1Convolution = Conv2d(inputChannels: c3, outputChannels: c2, kernelSize: 3, padding: 1, using: &generator)
+        up1Block = TimeResidualBlock(inputChannels: c3, outputChannels: c2, using: &generator)
+        up2Convolution = Conv2d(inputChannels: c2, outputChannels: c1, kernelSize: 3, padding: 1, using: &generator)
+        up2Block = TimeResidualBlock(inputChannels: c2, outputChannels: c1, using: &generator)
+        outputNorm = GroupNorm(groupCount: 8, channelCount: c1)
+        outputConvolution = Conv2d(inputChannels: c1, outputChannels: imageChannels, kernelSize: 3, padding: 1, using: &generator)
         classEmbedding = classCount > 0 ? Embedding(count: classCount + 1, dimension: 128, using: &generator) : nil
     }
 
