@@ -23,17 +23,21 @@ struct Bench: ParsableCommand {
     @Option(help: "Untimed warm-up calls per workload.")
     var warmup: Int = 3
 
+    @Option(help: "TinyUNet's width for ddpm-step (32 is the specified network; the diffusion chapter trains at 16).")
+    var unetWidth: Int = 32
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if reps < 1 { throw ValidationError("--reps must be at least 1, got \(reps)") }
         if warmup < 0 { throw ValidationError("--warmup must not be negative, got \(warmup)") }
+        if unetWidth < 8 || unetWidth % 8 != 0 { throw ValidationError("--unet-width must be a positive multiple of 8, got \(unetWidth)") }
     }
 
     func run() throws {
         if let threads { Parallel.threadCount = threads }
         let timer = Timer(reps: reps, warmup: warmup)
         for workload in Workload.allCases where only == nil || only == workload {
-            workload.run(timer)
+            workload.run(timer, unetWidth: unetWidth)
         }
     }
 }
@@ -44,13 +48,13 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case vaeStep = "vae-step"
     case ddpmStep = "ddpm-step"
 
-    func run(_ timer: Timer) {
+    func run(_ timer: Timer, unetWidth: Int) {
         switch self {
         case .gemm: benchGemm(timer)
         case .conv: benchConv(timer)
         case .dcganStep: benchDCGAN(timer)
         case .vaeStep: benchVAE(timer)
-        case .ddpmStep: benchDDPM(timer)
+        case .ddpmStep: benchDDPM(timer, width: unetWidth)
         }
     }
 }
@@ -192,10 +196,10 @@ func benchVAE(_ timer: Timer) {
 
 /// One denoising step of TinyUNet on 64 images of 1×28×28: a random step t per image, x_t from the
 /// closed form with the linear β schedule (10⁻⁴ → 0.02 over 1000 steps), MSE to the noise, Adam 2·10⁻⁴.
-func benchDDPM(_ timer: Timer) {
+func benchDDPM(_ timer: Timer, width: Int) {
     var rng = RandomGenerator(seed: 0)
     let batch = 64, steps = 1000
-    let model = TinyUNet(using: &rng)
+    let model = TinyUNet(width: width, using: &rng)
     log("[params] TinyUNet: \(model.parameterCount)")
     let optimizer = Adam(model.parameters, learningRate: 2e-4)
     var product = 1.0
@@ -214,6 +218,6 @@ func benchDDPM(_ timer: Timer) {
         loss.backward()
         optimizer.step()
     }
-    emit([("workload", "ddpm-step"), ("impl", "swift"), ("batch", batch), ("unit", "img/s"), ("value", Double(batch) / t.median),
+    emit([("workload", "ddpm-step"), ("impl", "swift"), ("width", width), ("batch", batch), ("unit", "img/s"), ("value", Double(batch) / t.median),
           ("reps", timer.reps), ("median_s", t.median), ("min_s", t.min), ("max_s", t.max)])
 }
