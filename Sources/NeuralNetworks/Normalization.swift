@@ -73,11 +73,7 @@ public final class GroupNorm: Layer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         require(input.rank >= 2 && input.shape[1] == weight.count,
                      "GroupNorm(\(groupCount), \(weight.count)): expected [N, \(weight.count), …], got \(input.shape)")
-        let grouped = input.reshaped([input.shape[0], groupCount, -1])                 // [N, G, C/G·H·W]
-        let mean = grouped.mean(alongAxes: [2], keepingDimensions: true)
-        let centred = grouped - mean
-        let variance = (centred * centred).mean(alongAxes: [2], keepingDimensions: true)
-        let normalized = (centred / (variance + epsilon).sqrt()).reshaped(input.shape)
+        let normalized = input.groupNormalized(groupCount: groupCount, epsilon: epsilon)
         let channel = [1, weight.count] + [Int](repeating: 1, count: input.rank - 2)
         return normalized * weight.reshaped(channel) + bias.reshaped(channel)
     }

@@ -33,7 +33,32 @@ import TensorCore
         expectClose(Tensor([-1, 2], shape: [2], dtype: .float64).leakyRelu(slope: 0.2).doubles, [-0.2, 2])
         expectClose(Tensor([1], shape: [1], dtype: .float64).gelu().doubles, [0.8413447460685429])
         expectClose(Tensor([1], shape: [1], dtype: .float64).silu().doubles, [0.7310585786300049])
+        expectClose(Tensor([-1000, -2, 0, 1000], shape: [4], dtype: .float64).silu().doubles, [0, -0.2384058440442351, 0, 1000])
         expectClose(Tensor([-800, 0, 800], shape: [3], dtype: .float64).softplus().doubles, [0, 0.6931471805599453, 800])
+    }
+
+    @Test func groupNormalization() {
+        // Two samples, two groups of two channels × two pixels: group (1, 3, 5, 7) has mean 4 and variance 5.
+        let x = Tensor([1, 3, 5, 7, 0, 0, 0, 0, 2, 2, 2, 2, -1, 1, -1, 1], shape: [2, 4, 2, 1], dtype: .float64)
+        let s = (5 + 1e-5).squareRoot(), t = 1 / (1 + 1e-5).squareRoot()
+        expectClose(x.groupNormalized(groupCount: 2).doubles,
+                    [-3 / s, -1 / s, 1 / s, 3 / s, 0, 0, 0, 0, 0, 0, 0, 0, -t, t, -t, t], tolerance: 1e-12)
+    }
+
+    /// The fused kernel computes what the ops it replaced computed, in float32 too, where its
+    /// statistics are summed in Double and so survive a large offset.
+    @Test func groupNormalizationMatchesItsDefinitionInOps() {
+        func composite(_ x: Tensor, groupCount: Int) -> Tensor {
+            let grouped = x.reshaped([x.shape[0], groupCount, -1])
+            let centred = grouped - grouped.mean(alongAxes: [2], keepingDimensions: true)
+            let variance = (centred * centred).mean(alongAxes: [2], keepingDimensions: true)
+            return (centred / (variance + 1e-5).sqrt()).reshaped(x.shape)
+        }
+        let x = randomDouble([3, 8, 5, 7], seed: 9, scale: 2, shift: 1)
+        expectClose(x.groupNormalized(groupCount: 4).doubles, composite(x, groupCount: 4).doubles, tolerance: 1e-12)
+        let offset = randomDouble([2, 4, 6, 6], seed: 10, shift: 1000)
+        expectClose(offset.converted(to: .float32).groupNormalized(groupCount: 2).doubles,
+                    composite(offset, groupCount: 2).doubles, tolerance: 1e-3)
     }
 
     @Test func reductions() {

@@ -43,6 +43,15 @@ import TensorCore
         expectGradients([x]) { $0[0].softmax(alongAxis: 0) }
     }
 
+    @Test func groupNormalization() {
+        expectGradients([randomDouble([2, 6, 3, 2], seed: 24)]) { $0[0].groupNormalized(groupCount: 3) }
+        // One group per sample, no spatial axes, and an offset far from zero.
+        expectGradients([randomDouble([3, 4], seed: 25, shift: 50)]) { $0[0].groupNormalized(groupCount: 1, epsilon: 1e-3) }
+        // A weighted sum, so that the upstream gradient is not the same everywhere in a group.
+        let weights = randomDouble([1, 4, 5], seed: 26)
+        expectGradients([randomDouble([2, 4, 5], seed: 27)]) { ($0[0].groupNormalized(groupCount: 2) * weights).sum() }
+    }
+
     @Test func reductions() {
         let x = randomDouble([3, 4, 5], seed: 7)
         expectGradients([x]) { $0[0].sum() }
@@ -123,6 +132,12 @@ import TensorCore
         expectSecondOrderGradients([x, w]) { $0[0].matmul($0[1].transposed()).leakyRelu(slope: 0.2) * $0[0].sum(alongAxes: [1], keepingDimensions: true) }
         expectSecondOrderGradients([x]) { $0[0].tanh() }
         expectSecondOrderGradients([x]) { $0[0].sigmoid() }
+        expectSecondOrderGradients([x]) { $0[0].silu() }
+    }
+
+    @Test func groupNormalization() {
+        let x = randomDouble([2, 4, 3], seed: 39), weights = randomDouble([1, 4, 3], seed: 40)
+        expectSecondOrderGradients([x]) { $0[0].groupNormalized(groupCount: 2) * weights }
     }
 
     @Test func elementwiseAndReductions() {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TensorCore
 
@@ -45,6 +46,27 @@ import TensorCore
         }
     }
 
+    /// Large elementwise ops are cut into chunks for the threads, cutting broadcast rows in the
+    /// middle; every element must still meet its own operands.
+    @Test func chunkedElementwiseOpsMatchPlainLoops() {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 3
+        let a = randomFloat([5, 7, 3001], seed: 11), b = randomFloat([7, 1], seed: 12)
+        let (sum, product) = ((a + b).floats, (a * b).floats)
+        let (av, bv) = (a.floats, b.floats)
+        var worst: Float = 0
+        for i in av.indices {
+            let row = (i / 3001) % 7
+            worst = Swift.max(worst, Swift.abs(sum[i] - (av[i] + bv[row])), Swift.abs(product[i] - av[i] * bv[row]))
+        }
+        #expect(worst == 0)
+        let silu = a.silu().floats
+        for i in stride(from: 0, to: av.count, by: 997) {
+            #expect(Swift.abs(silu[i] - av[i] / (1 + Foundation.exp(-av[i]))) <= 1e-6)
+        }
+    }
+
     /// Same seed, same numbers; and one thread or several give the same bytes.
     @Test func resultsAreReproducibleAcrossRunsAndThreadCounts() {
         var g1 = RandomGenerator(seed: 42), g2 = RandomGenerator(seed: 42)
@@ -58,7 +80,13 @@ import TensorCore
             let y = x.conv2d(weight: w, stride: 1, padding: 1).relu()
             let z = y.reshaped([8, -1]).matmul(randomFloat([4608, 40], seed: 10)).sum()
             z.backward()
-            return y.floats + [z.floats[0]] + x.grad!.floats + w.grad!.floats
+            // Large enough for the threaded elementwise and normalisation kernels.
+            let h = randomFloat([4, 32, 24, 24], seed: 11)
+            h.requiresGrad = true
+            let scale = randomFloat([1, 32, 1, 1], seed: 12)
+            let u = (h.groupNormalized(groupCount: 8) * scale + scale).silu()
+            (u * u).mean().backward()
+            return y.floats + [z.floats[0]] + x.grad!.floats + w.grad!.floats + u.floats + h.grad!.floats
         }
         let saved = Parallel.threadCount
         defer { Parallel.threadCount = saved }

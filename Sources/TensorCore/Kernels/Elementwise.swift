@@ -3,6 +3,8 @@ import RealModule
 /// An elementwise function of one tensor. Parameterised cases carry their constant.
 enum UnaryOp {
     case negate, exp, log, log1p, squareRoot, absoluteValue, sign, tanh, sigmoid, erf, relu
+    /// x·sigmoid(x) in one pass.
+    case silu
     /// 1 where x > 0, else 0: the derivative of ReLU.
     case positiveMask
     case leakyRelu(slope: Double)
@@ -23,14 +25,29 @@ enum BinaryOp {
     case add, subtract, multiply, divide
     /// 1 where the elements are equal, else 0.
     case equalMask
+    /// g · silu′(x) = g · σ(x)·(1 + x·(1 − σ(x))) for upstream gradient g and input x: SiLU's backward in one pass.
+    case siluGradient
 }
 
+/// Elementwise kernels split their output into fixed chunks for the threads. Each chunk runs the
+/// whole `switch` on the op, so that the op's closure is inlined into a loop the compiler can see
+/// whole (and vectorise); a closure captured into the threads' task would be a call per element.
 enum ElementwiseKernels {
+    static func unary<T: TensorScalar>(_ op: UnaryOp, _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>) {
+        Parallel.forEachChunk(of: x.count) { range in unary(op, x, y, range) }
+    }
+
+    /// `y = op(a, b)` with `a` and `b` read through broadcast strides; `y` is contiguous.
+    static func binary<T: TensorScalar>(_ op: BinaryOp, _ a: UnsafeMutableBufferPointer<T>, _ b: UnsafeMutableBufferPointer<T>,
+                                        _ y: UnsafeMutableBufferPointer<T>, plan: StridedPlan) {
+        Parallel.forEachChunk(of: y.count) { elements in binary(op, a, b, y, plan, elements) }
+    }
+
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func unary<T: TensorScalar>(_ op: UnaryOp, _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>) {
-        let n = x.count
-        @inline(__always) func map(_ f: (T) -> T) { for i in 0..<n { y[i] = f(x[i]) } }
+    private static func unary<T: TensorScalar>(_ op: UnaryOp, _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
+                                               _ range: Range<Int>) {
+        @inline(__always) func map(_ f: (T) -> T) { for i in range { y[i] = f(x[i]) } }
         switch op {
         case .negate: map { -$0 }
         case .exp: map { T.exp($0) }
@@ -40,9 +57,8 @@ enum ElementwiseKernels {
         case .absoluteValue: map { Swift.abs($0) }
         case .sign: map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
         case .tanh: map { T.tanh($0) }
-        case .sigmoid:
-            // Two branches keep exp's argument ≤ 0, so neither overflows.
-            map { $0 >= 0 ? 1 / (1 + T.exp(-$0)) : T.exp($0) / (1 + T.exp($0)) }
+        case .sigmoid: map(sigmoid)
+        case .silu: map { $0 * sigmoid($0) }
         case .erf: map { T.erf($0) }
         case .relu: map { $0 > 0 ? $0 : 0 }
         case .positiveMask: map { $0 > 0 ? 1 : 0 }
@@ -63,38 +79,46 @@ enum ElementwiseKernels {
         }
     }
 
-    /// `y = op(a, b)` with `a` and `b` read through broadcast strides; `y` is contiguous.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func binary<T: TensorScalar>(_ op: BinaryOp, _ a: UnsafeMutableBufferPointer<T>, _ b: UnsafeMutableBufferPointer<T>,
-                                        _ y: UnsafeMutableBufferPointer<T>, plan: StridedPlan) {
+    private static func binary<T: TensorScalar>(_ op: BinaryOp, _ a: UnsafeMutableBufferPointer<T>, _ b: UnsafeMutableBufferPointer<T>,
+                                                _ y: UnsafeMutableBufferPointer<T>, _ plan: StridedPlan, _ elements: Range<Int>) {
         switch op {
-        case .add: run(a, b, y, plan) { $0 + $1 }
-        case .subtract: run(a, b, y, plan) { $0 - $1 }
-        case .multiply: run(a, b, y, plan) { $0 * $1 }
-        case .divide: run(a, b, y, plan) { $0 / $1 }
-        case .equalMask: run(a, b, y, plan) { $0 == $1 ? 1 : 0 }
+        case .add: run(a, b, y, plan, elements) { $0 + $1 }
+        case .subtract: run(a, b, y, plan, elements) { $0 - $1 }
+        case .multiply: run(a, b, y, plan, elements) { $0 * $1 }
+        case .divide: run(a, b, y, plan, elements) { $0 / $1 }
+        case .equalMask: run(a, b, y, plan, elements) { $0 == $1 ? 1 : 0 }
+        case .siluGradient: run(a, b, y, plan, elements) { g, x in let s = sigmoid(x); return g * s * (1 + x * (1 - s)) }
         }
     }
 
     @inline(__always)
     private static func run<T: TensorScalar>(_ a: UnsafeMutableBufferPointer<T>, _ b: UnsafeMutableBufferPointer<T>,
-                                             _ y: UnsafeMutableBufferPointer<T>, _ plan: StridedPlan, _ f: (T, T) -> T) {
+                                             _ y: UnsafeMutableBufferPointer<T>, _ plan: StridedPlan, _ elements: Range<Int>,
+                                             _ f: (T, T) -> T) {
         let n = plan.rowLength, sa = plan.firstStep, sb = plan.secondStep
         let pa = a.baseAddress!, pb = b.baseAddress!, py = y.baseAddress!
-        plan.forEachRow { row, offsetA, offsetB in
+        plan.forEachSegment(of: elements) { row, columns, offsetA, offsetB in
             let ra = pa + offsetA, rb = pb + offsetB, ry = py + row * n
             if sa == 1 && sb == 1 {
-                for i in 0..<n { ry[i] = f(ra[i], rb[i]) }
+                for i in columns { ry[i] = f(ra[i], rb[i]) }
             } else if sa == 1 && sb == 0 {
                 let vb = rb[0]
-                for i in 0..<n { ry[i] = f(ra[i], vb) }
+                for i in columns { ry[i] = f(ra[i], vb) }
             } else if sa == 0 && sb == 1 {
                 let va = ra[0]
-                for i in 0..<n { ry[i] = f(va, rb[i]) }
+                for i in columns { ry[i] = f(va, rb[i]) }
             } else {
-                for i in 0..<n { ry[i] = f(ra[i * sa], rb[i * sb]) }
+                for i in columns { ry[i] = f(ra[i * sa], rb[i * sb]) }
             }
         }
+    }
+
+    /// The logistic function from one exp of −|x| ≤ 0, which cannot overflow.
+    @inline(__always)
+    private static func sigmoid<T: TensorScalar>(_ x: T) -> T {
+        let e = T.exp(-Swift.abs(x))
+        return x >= 0 ? 1 / (1 + e) : e / (1 + e)
     }
 }

@@ -36,6 +36,26 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// Elementwise kernels below this many elements run on the calling thread: waking another
+    /// thread costs more than the work it would take over.
+    static let minimumParallelElements = 1 << 16
+    /// Elements per task when an elementwise kernel is split (128 KB of floats).
+    static let elementsPerChunk = 1 << 15
+
+    /// Runs `body(range)` over `0..<count` cut into fixed chunks, spread over the threads when
+    /// there is enough work. For kernels whose every output element depends only on its own
+    /// inputs, so that the result is the same however the range is cut.
+    static func forEachChunk(of count: Int, _ body: (Range<Int>) -> Void) {
+        guard count >= minimumParallelElements, threadCount > 1 else {
+            body(0..<count)
+            return
+        }
+        let chunks = (count + elementsPerChunk - 1) / elementsPerChunk
+        forEach(chunks) { chunk in body(chunk * elementsPerChunk..<min(count, (chunk + 1) * elementsPerChunk)) }
+    }
+}
+
 /// Carries a non-Sendable value into `concurrentPerform`'s `@Sendable` closure.
 ///
 /// Safe here because every parallel kernel gives each task a disjoint slice of the output to

@@ -34,12 +34,32 @@ struct StridedPlan {
     /// The output of row `r` starts at `r * rowLength` when the output is contiguous.
     @inline(__always)
     func forEachRow(_ body: (Int, Int, Int) -> Void) {
-        let outer = sizes.count - 1
-        let rows = sizes.dropLast().reduce(1, *)
+        forEachSegment(of: 0..<(sizes.reduce(1, *))) { row, _, first, second in body(row, first, second) }
+    }
+
+    /// Calls `body(rowIndex, columns, firstOffset, secondOffset)` for every row that the flat output
+    /// range `elements` touches, in row-major order, with `columns` the part of that row inside the
+    /// range. Kernels use it to cut their output into equal chunks for threads, whatever the rows' length.
+    @inline(__always)
+    func forEachSegment(of elements: Range<Int>, _ body: (Int, Range<Int>, Int, Int) -> Void) {
+        guard !elements.isEmpty else { return }
+        let n = rowLength, outer = sizes.count - 1
+        var row = elements.lowerBound / n
+        // The odometer's starting position: the first row's index in the outer axes' mixed radix.
         var index = [Int](repeating: 0, count: max(outer, 1))
         var first = 0, second = 0
-        for row in 0..<rows {
-            body(row, first, second)
+        var remaining = row
+        for axis in stride(from: outer - 1, through: 0, by: -1) {
+            index[axis] = remaining % sizes[axis]
+            remaining /= sizes[axis]
+            first += index[axis] * firstStrides[axis]
+            second += index[axis] * secondStrides[axis]
+        }
+        var start = elements.lowerBound - row * n
+        while row * n < elements.upperBound {
+            body(row, start..<Swift.min(n, elements.upperBound - row * n), first, second)
+            start = 0
+            row += 1
             // Odometer step over the outer axes.
             var axis = outer - 1
             while axis >= 0 {
