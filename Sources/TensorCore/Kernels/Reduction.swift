@@ -16,6 +16,8 @@ enum ReductionKernels {
         plan.forEachRow { _, inputOffset, outputOffset in
             let row = px + inputOffset, out = py + outputOffset
             switch (kind, outputStep == 0) {
+            case (.sum, true) where inputStep == 1:
+                out[0] += contiguousSum(row, n)
             case (.sum, true):
                 var total: T = 0
                 for i in 0..<n { total += row[i * inputStep] }
@@ -32,5 +34,21 @@ enum ReductionKernels {
                 }
             }
         }
+    }
+
+    /// Σ row[0..<n] with eight interleaved partial sums. One running total waits for each addition
+    /// to finish before the next (a few cycles apiece); eight independent ones fill a vector
+    /// register instead. The order is fixed by `n` alone, so the bits never depend on threads.
+    @inline(__always)
+    private static func contiguousSum<T: TensorScalar>(_ row: UnsafeMutablePointer<T>, _ n: Int) -> T {
+        var partial = SIMD8<T>()
+        var i = 0
+        while i + 8 <= n {
+            partial += UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<T>.self)
+            i += 8
+        }
+        var total = partial.sum()
+        while i < n { total += row[i]; i += 1 }
+        return total
     }
 }
