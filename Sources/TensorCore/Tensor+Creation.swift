@@ -3,7 +3,7 @@
 extension Tensor {
     /// A tensor of zeros.
     public static func zeros(_ shape: [Int], dtype: DType = .float32) -> Tensor {
-        Tensor(uninitialized: shape, dtype: dtype)
+        full(shape, value: 0, dtype: dtype)
     }
 
     /// A tensor of ones.

@@ -30,7 +30,8 @@ public final class Tensor {
         self.requiresGrad = requiresGrad
     }
 
-    /// A zero-filled tensor; the starting point of every kernel's output.
+    /// A tensor whose elements are undefined: the starting point of every kernel's output, which
+    /// the kernel must write in full (kernels that accumulate clear it first).
     convenience init(uninitialized shape: [Int], dtype: DType) {
         self.init(shape: shape, storage: TensorStorage(dtype: dtype, count: Shape.count(shape)))
     }

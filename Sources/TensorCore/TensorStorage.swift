@@ -7,14 +7,14 @@ final class TensorStorage: @unchecked Sendable {
     let count: Int
     let raw: UnsafeMutableRawPointer
 
-    /// Allocates `count` elements, zero-filled.
+    /// Allocates `count` elements whose values are undefined until written. Not zero-filling them
+    /// saves a pass over memory for the many outputs a kernel overwrites in full anyway.
     init(dtype: DType, count: Int) {
         require(count >= 0, "tensor storage: negative element count \(count)")
         self.dtype = dtype
         self.count = count
         let bytes = count * dtype.byteCount
         raw = MemoryPool.allocate(byteCount: bytes)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(bytes, 1))
     }
 
     deinit { MemoryPool.release(raw, byteCount: count * dtype.byteCount) }

@@ -33,6 +33,7 @@ enum PoolingKernels {
                                              planes: Int, _ w: Window) {
         let scale = 1 / T(w.kernel * w.kernel)
         let inPlane = w.height * w.width, outPlane = w.outputHeight * w.outputWidth
+        y.update(repeating: 0)
         for plane in 0..<planes {
             let px = x.baseAddress! + plane * inPlane, py = y.baseAddress! + plane * outPlane
             forEachTap(w) { i, o in py[o] += px[i] * scale }
@@ -45,6 +46,7 @@ enum PoolingKernels {
                                                     planes: Int, _ w: Window) {
         let scale = 1 / T(w.kernel * w.kernel)
         let inPlane = w.height * w.width, outPlane = w.outputHeight * w.outputWidth
+        x.update(repeating: 0)
         for plane in 0..<planes {
             let px = x.baseAddress! + plane * inPlane, py = y.baseAddress! + plane * outPlane
             forEachTap(w) { i, o in px[i] += py[o] * scale }
