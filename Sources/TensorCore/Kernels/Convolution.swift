@@ -197,24 +197,33 @@ enum ConvolutionKernels {
         }
     }
 
-    /// W = Σₙ y[n] · unfold(x[n])ᵀ as one product over all samples' pixels: [O, N·pixels] · [patch, N·pixels]ᵀ.
+    /// W = Σₙ y[n] · unfold(x[n])ᵀ as products over blocks of samples' pixels, [O, block·pixels] ·
+    /// [patch, block·pixels]ᵀ, accumulated into W block after block. A block's unfolded patches are
+    /// kept to about 4 MB so that they are still in cache when the product reads them; the whole
+    /// batch's (over 100 MB for a 64-channel 28×28 layer) went out to memory and back. The block
+    /// size depends on the geometry alone, so the order of additions does not depend on threads.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func weightGradient<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                                 _ w: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
-        let columns = g.batch * g.outputPixels
-        MemoryPool.withScratch(T.self, count: columns * g.patchSize) { rows in
-            MemoryPool.withScratch(T.self, count: g.outputChannels * columns) { gathered in
-                let buffers = SendableBox((x: x, rows: rows))
-                Parallel.forEach(g.batch) { n in
-                    let (x, rows) = buffers.value
-                    unfold(x.baseAddress! + n * g.inputChannels * g.height * g.width, g, into: rows + n * g.outputPixels, rowStride: columns)
+        let samplesPerBlock = max(1, (1 << 20) / (g.patchSize * g.outputPixels))
+        let inputSampleSize = g.inputChannels * g.height * g.width, outputSampleSize = g.outputChannels * g.outputPixels
+        for first in stride(from: 0, to: g.batch, by: samplesPerBlock) {
+            let samples = min(samplesPerBlock, g.batch - first), columns = samples * g.outputPixels
+            MemoryPool.withScratch(T.self, count: columns * g.patchSize) { rows in
+                MemoryPool.withScratch(T.self, count: g.outputChannels * columns) { gathered in
+                    let buffers = SendableBox((x: x, rows: rows))
+                    Parallel.forEach(samples) { n in
+                        let (x, rows) = buffers.value
+                        unfold(x.baseAddress! + (first + n) * inputSampleSize, g, into: rows + n * g.outputPixels, rowStride: columns)
+                    }
+                    transposeBatch(y.baseAddress! + first * outputSampleSize, gathered, batch: samples, channels: g.outputChannels,
+                                   pixels: g.outputPixels, toChannelMajor: true)
+                    MatrixMultiply.multiply(m: g.outputChannels, n: g.patchSize, k: columns,
+                                            MatrixView(base: gathered, rowStride: columns, columnStride: 1),
+                                            MatrixView(base: rows, rowStride: 1, columnStride: columns),
+                                            w.baseAddress!, ldc: g.patchSize, accumulate: first > 0)
                 }
-                transposeBatch(y.baseAddress!, gathered, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels, toChannelMajor: true)
-                MatrixMultiply.multiply(m: g.outputChannels, n: g.patchSize, k: columns,
-                                        MatrixView(base: gathered, rowStride: columns, columnStride: 1),
-                                        MatrixView(base: rows, rowStride: 1, columnStride: columns),
-                                        w.baseAddress!, ldc: g.patchSize, accumulate: false)
             }
         }
     }
