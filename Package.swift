@@ -79,6 +79,11 @@ let package = Package(
             path: "Chapters/03-VAE",
             swiftSettings: numericSettings),
         .executableTarget(
+            name: "Diffusion",
+            dependencies: ["GenerativeModels", "ImageIO", "Datasets", "Notebook"],
+            path: "Chapters/04-Diffusion",
+            swiftSettings: numericSettings),
+        .executableTarget(
             name: "Weave",
             dependencies: ["Notebook", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
@@ -94,6 +99,6 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
         .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluate"], swiftSettings: numericSettings),
-        .testTarget(name: "ChapterTests", dependencies: ["Concepts", "GAN", "VAE", "Weave", "TensorCore"]),
+        .testTarget(name: "ChapterTests", dependencies: ["Concepts", "GAN", "VAE", "Diffusion", "Weave", "TensorCore"]),
     ]
 )

@@ -28,15 +28,6 @@ public struct GaussianDiffusion: Sendable {
         return data * signal + noise * spread
     }
 
-    /// The DDPM paper's simplified objective: a step t uniform over the schedule and noise ε ~ N(0, I)
-    /// per image, then the mean squared error between ε and the network's guess of it from x_t.
-    public func noisePredictionLoss(_ data: Tensor, labels: [Int]? = nil, using generator: inout RandomGenerator,
-                                    predictor: NoisePredictor) -> Tensor {
-        let steps = (0..<data.shape[0]).map { _ in generator.nextInt(below: schedule.stepCount) }
-        let noise = Tensor.randomNormal(data.shape, dtype: data.dtype, using: &generator)
-        return mseLoss(predictor(noised(data, steps: steps, noise: noise), steps, labels), noise)
-    }
-
     // MARK: - Reverse steps
 
     /// x̂₀ = (x_t − √(1 − ᾱ_t) ε̂) / √ᾱ_t: where the data must have been if ε̂ is the noise in x_t.
@@ -78,6 +69,14 @@ public struct GaussianDiffusion: Sendable {
         case ddpm
         /// `steps` evenly spaced steps, deterministic.
         case ddim(steps: Int)
+
+        /// The network passes per image under `schedule` (doubled by guidance).
+        public func networkPasses(in schedule: NoiseSchedule) -> Int {
+            switch self {
+            case .ddpm: return schedule.stepCount
+            case .ddim(let steps): return steps
+            }
+        }
 
         public var description: String {
             switch self {

@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+import TensorCore
+
+@Suite struct DiffusionChapterTests {
+    /// The quick run trains, samples with both samplers and with guidance, bounds the likelihood and
+    /// writes every figure; its checkpoint holds the averaged weights; and a run resumed from that
+    /// checkpoint skips training and reproduces every number.
+    @Test func quickRunSamplesBoundsAndResumes() throws {
+        let run = try ChapterRun("Diffusion", ["--quick", "--seed", "1"])
+        defer { run.removeOutput() }
+        #expect(run.status == 0, "\(run.standardOutput.suffix(2000))")
+        let m = try run.metrics()
+        let bits = try #require(m["bits per dimension"])
+        #expect(bits.isFinite && bits > 0, "a bound on the probability of discrete images is positive, got \(bits)")
+        #expect(m["DDIM-50 FID-FMNIST"].map { $0 > 0 } == true && m["DDPM FID-FMNIST of the grid"].map { $0 > 0 } == true)
+        let agreement = try #require(m["guidance 2.0 label agreement"])
+        #expect(agreement >= 0 && agreement <= 1)
+        for figure in ["alpha-bar.svg", "noising.png", "loss.svg", "ddpm-samples.png", "trajectory.png", "trajectory-guesses.png",
+                       "ddim-samples.png", "fid-vs-steps.svg", "classes.png", "guidance-sweep.png", "bound-per-step.svg", "transcript.json"] {
+            #expect(run.fileExists(figure), "missing \(figure)")
+        }
+        let checkpoint = try SafeTensors(contentsOf: run.output.appendingPathComponent("diffusion.safetensors"))
+        let weights = checkpoint.tensors.filter { $0.name.hasPrefix("unet.") }.count
+        #expect(weights > 0 && checkpoint.tensors.filter { $0.name.hasPrefix("ema.unet.") }.count == weights)
+
+        let resumed = try ChapterRun("Diffusion", ["--quick", "--seed", "1", "--resume"], output: run.output)
+        #expect(resumed.status == 0 && resumed.standardOutput.contains("resumed after epoch 1"), "\(resumed.standardOutput.suffix(2000))")
+        let again = try resumed.metrics()
+        for key in ["bits per dimension", "DDIM-50 FID-FMNIST", "guidance 2.0 FID-FMNIST"] {
+            #expect(again[key] == m[key], "\(key): \(String(describing: again[key])) after resuming, \(String(describing: m[key])) before")
+        }
+    }
+}
