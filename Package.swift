@@ -84,6 +84,11 @@ let package = Package(
             path: "Chapters/04-Diffusion",
             swiftSettings: numericSettings),
         .executableTarget(
+            name: "Sample",
+            dependencies: ["GenerativeModels", "ImageIO", "Datasets", "Notebook",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: numericSettings),
+        .executableTarget(
             name: "Weave",
             dependencies: ["Notebook", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
@@ -99,6 +104,6 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
         .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluate"], swiftSettings: numericSettings),
-        .testTarget(name: "ChapterTests", dependencies: ["Concepts", "GAN", "VAE", "Diffusion", "Weave", "TensorCore"]),
+        .testTarget(name: "ChapterTests", dependencies: ["Concepts", "GAN", "VAE", "Diffusion", "Sample", "Weave", "TensorCore"]),
     ]
 )

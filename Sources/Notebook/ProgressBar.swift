@@ -24,6 +24,13 @@ public final class ProgressBar {
         self.onFinish = onFinish
     }
 
+    /// A bar of its own on standard error, for command-line tools outside a notebook: redrawn in
+    /// place on a terminal, a line every few seconds otherwise.
+    public convenience init(label: String, total: Int) {
+        self.init(label: label, total: total, interactive: isatty(STDERR_FILENO) == 1,
+                  write: { FileHandle.standardError.write(Data($0.utf8)) })
+    }
+
     /// Counts `steps` more items done and replaces the displayed metrics.
     public func advance(_ steps: Int = 1, metrics: [(String, Double)] = []) {
         done = min(total, done + steps)

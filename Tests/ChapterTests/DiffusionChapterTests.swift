@@ -30,5 +30,16 @@ import TensorCore
         for key in ["bits per dimension", "DDIM-50 FID-FMNIST", "guidance 2.0 FID-FMNIST"] {
             #expect(again[key] == m[key], "\(key): \(String(describing: again[key])) after resuming, \(String(describing: m[key])) before")
         }
+
+        // The Sample tool draws from the saved model; impossible requests are refused with the reason.
+        let grid = run.output.appendingPathComponent("sneakers.png")
+        let sampled = try ChapterRun("Sample", ["--checkpoint", run.output.appendingPathComponent("diffusion.safetensors").path,
+                                                "--count", "10", "--class", "Sneaker", "--guidance", "2", "--steps", "5", "--out", grid.path],
+                                     addOutput: false)
+        #expect(sampled.status == 0 && FileManager.default.fileExists(atPath: grid.path), "\(sampled.standardOutput)")
+        let refused = try ChapterRun("Sample", ["--checkpoint", run.output.appendingPathComponent("transcript.json").path], addOutput: false)
+        #expect(refused.status != 0 && refused.standardOutput.contains("cannot use"), "\(refused.standardOutput)")
+        let badClass = try ChapterRun("Sample", ["--checkpoint", grid.path, "--class", "hat"], addOutput: false)
+        #expect(badClass.status != 0 && badClass.standardOutput.contains("unknown class \"hat\""), "\(badClass.standardOutput)")
     }
 }

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import GenerativeModels
+import ImageIO
+import Notebook
+import TensorCore
+
+/// Draws images from a checkpoint any chapter saved, without re-running the chapter.
+@main
+struct Sample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "Sample",
+        abstract: "Draws images from a trained generator saved by a chapter.",
+        discussion: """
+            Works with the GAN chapter's dcgan.safetensors, wgan-gp.safetensors and cgan.safetensors, the \
+            VAE chapter's vae.safetensors, vae-2d.safetensors and cvae.safetensors, and the diffusion \
+            chapter's diffusion.safetensors (sampled with its averaged weights). The model's size is read \
+            from the file. Class-conditional models need --class or --every-class; the diffusion model also \
+            draws without a class. --sampler, --steps and --guidance apply to the diffusion model only.
+            """)
+
+    @Option(help: ArgumentHelp("A checkpoint written by a chapter (.safetensors).", valueName: "path"))
+    var checkpoint: String
+
+    @Option(help: "How many images to draw.")
+    var count = 64
+
+    @Option(help: ArgumentHelp("Where to write the grid of images (PNG).", valueName: "path"))
+    var out = "samples.png"
+
+    @Option(help: ArgumentHelp("Also write each image as a PNG of its own into this folder (for Evaluate --samples).", valueName: "folder"))
+    var images: String?
+
+    @Option(name: .customLong("class"), help: ArgumentHelp("Ask a class-conditional model for one class: 0…9 or a name such as sneaker.", valueName: "class"))
+    var requestedClass: String?
+
+    @Flag(help: "Draw count/10 images of every class, one row per class.")
+    var everyClass = false
+
+    @Option(help: ArgumentHelp("Diffusion sampler: ddim (deterministic, few steps) or ddpm (all 1000 steps).", valueName: "ddim|ddpm"))
+    var sampler: String?
+
+    @Option(help: "DDIM steps (1…1000; default 50).")
+    var steps: Int?
+
+    @Option(help: ArgumentHelp("Classifier-free guidance scale w ≥ 0 for a class-conditional diffusion model (default 0).", valueName: "w"))
+    var guidance: Double?
+
+    @Option(help: "Images per row of the grid (default: up to 16).")
+    var columns: Int?
+
+    @Option(help: "Seed of the random numbers: the same seed draws the same images.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Threads for the numeric kernels (default: every core).")
+    var threads: Int?
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
+        if let sampler, !["ddim", "ddpm"].contains(sampler.lowercased()) {
+            throw ValidationError("--sampler must be ddim or ddpm, got \(sampler)")
+        }
+        if let steps, !(1...1000).contains(steps) { throw ValidationError("--steps must be 1…1000, got \(steps)") }
+        if steps != nil, sampler?.lowercased() == "ddpm" { throw ValidationError("--steps applies to ddim; ddpm always takes all 1000 steps") }
+        if let guidance, !(guidance >= 0 && guidance.isFinite) { throw ValidationError("--guidance must be a number ≥ 0, got \(guidance)") }
+        if let columns, columns < 1 { throw ValidationError("--columns must be at least 1, got \(columns)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if everyClass && requestedClass != nil { throw ValidationError("give --class or --every-class, not both") }
+        if everyClass && count < 10 { throw ValidationError("--every-class needs --count of at least 10, got \(count)") }
+        if let requestedClass { _ = try Self.classIndex(requestedClass) }
+    }
+
+    /// A class number 0…9 or a Fashion-MNIST class name (case and spaces/hyphens ignored).
+    static func classIndex(_ text: String) throws -> Int {
+        if let number = Int(text) {
+            guard FashionMNIST.classNames.indices.contains(number) else { throw ValidationError("--class must be 0…9, got \(number)") }
+            return number
+        }
+        let simplified = { (name: String) in name.lowercased().filter { $0.isLetter } }
+        guard let index = FashionMNIST.classNames.firstIndex(where: { simplified($0) == simplified(text) }) else {
+            throw ValidationError("unknown class \"\(text)\"; the classes are \(FashionMNIST.classNames.joined(separator: ", "))")
+        }
+        return index
+    }
+
+    func run() throws {
+        if let threads { Parallel.threadCount = threads }
+        let model: SavedGenerator
+        do { model = try SavedGenerator.load(from: URL(fileURLWithPath: checkpoint)) } catch {
+            throw SampleError(problem: "cannot use \(checkpoint): \(error)")
+        }
+        var isDiffusion = false
+        if case .diffusion = model { isDiffusion = true }
+        if !isDiffusion && (sampler != nil || steps != nil || guidance != nil) {
+            throw ValidationError("--sampler, --steps and --guidance apply to the diffusion model; \(checkpoint) holds a \(model.summary)")
+        }
+        let drawn = everyClass ? (count / 10) * 10 : count
+        let labels: [Int]? = everyClass ? (0..<10).flatMap { [Int](repeating: $0, count: drawn / 10) }
+            : try requestedClass.map { [Int](repeating: try Self.classIndex($0), count: drawn) }
+        let chosenSampler: GaussianDiffusion.Sampler = sampler?.lowercased() == "ddpm" ? .ddpm : .ddim(steps: steps ?? 50)
+        FileHandle.standardError.write(Data("\(checkpoint): \(model.summary)\n".utf8))
+
+        var rng = RandomGenerator(seed: seed)
+        let progress = isDiffusion ? ProgressBar(label: "\(chosenSampler), \(drawn) images", total: chosenSampler.networkPasses(in: .linear())) : nil
+        let samples: Tensor
+        do {
+            samples = try model.sample(count: drawn, labels: labels, sampler: chosenSampler, guidance: guidance ?? 0, using: &rng) { _ in progress?.advance() }
+        } catch let error as SavedGeneratorError {
+            throw SampleError(problem: error.description)
+        }
+        progress?.finish()
+
+        let rowLength = columns ?? (everyClass ? drawn / 10 : min(16, drawn))
+        let outURL = URL(fileURLWithPath: out)
+        try PNG.write(Bitmap(grid: samples, range: .minusOneToOne, columns: rowLength, scale: 2), to: outURL)
+        print("wrote \(drawn) images to \(outURL.path)")
+        if let images {
+            let folder = URL(fileURLWithPath: images, isDirectory: true)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for index in 0..<drawn {
+                try PNG.write(samples.slice(index..<(index + 1), alongAxis: 0).reshaped(Array(samples.shape.dropFirst())), range: .minusOneToOne,
+                              to: folder.appendingPathComponent(String(format: "sample-%05d.png", index)))
+            }
+            print("wrote \(drawn) PNG files to \(folder.path)")
+        }
+    }
+}
+
+/// A failure after the arguments were accepted: the checkpoint or the request does not fit.
+struct SampleError: Error, CustomStringConvertible {
+    let problem: String
+    var description: String { problem }
+}

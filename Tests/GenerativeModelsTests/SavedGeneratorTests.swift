@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import GenerativeModels
+import NeuralNetworks
+
+/// Checkpoints of every model family load back with their architecture read from the weights.
+@Suite struct SavedGeneratorTests {
+    private func temporaryFile() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("saved-\(UUID()).safetensors")
+    }
+
+    @Test func ganAndVAECheckpointsRestoreTheirWeights() throws {
+        var rng = RandomGenerator(seed: 0)
+        let generator = DCGANGenerator(latentCount: 12, widths: [16, 8, 4], imageChannels: 1, classCount: 10, using: &rng)
+        let ganFile = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: ganFile) }
+        try Checkpoint(models: [("generator", generator)]).save(to: ganFile, generator: rng)
+        let gan = try SavedGenerator.load(from: ganFile)
+        guard case .gan(let restored) = gan else { Issue.record("expected a GAN, got \(gan.summary)"); return }
+        #expect(restored.latentCount == 12 && gan.classCount == 10)
+        #expect(restored.stateDict().map { $0.tensor.doubles } == generator.stateDict().map { $0.tensor.doubles })
+        var draw = RandomGenerator(seed: 1)
+        #expect(try gan.sample(count: 3, labels: [0, 4, 9], using: &draw).shape == [3, 1, 32, 32])
+        #expect(throws: SavedGeneratorError.self) { try gan.sample(count: 3, using: &draw) }             // it needs a class
+        #expect(throws: SavedGeneratorError.self) { try gan.sample(count: 1, labels: [10], using: &draw) }
+
+        let vae = VariationalAutoencoder(imageChannels: 1, latentCount: 5, widths: [4, 8, 16], using: &rng)
+        let vaeFile = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: vaeFile) }
+        try Checkpoint(models: [("vae", vae)]).save(to: vaeFile, generator: rng)
+        let savedVAE = try SavedGenerator.load(from: vaeFile)
+        guard case .vae(let restoredVAE) = savedVAE else { Issue.record("expected a VAE, got \(savedVAE.summary)"); return }
+        #expect(restoredVAE.latentCount == 5 && savedVAE.classCount == 0 && restoredVAE.parameterCount == vae.parameterCount)
+        #expect(try savedVAE.sample(count: 2, using: &draw).shape == [2, 1, 32, 32])
+        #expect(throws: SavedGeneratorError.self) { try savedVAE.sample(count: 2, labels: [1, 2], using: &draw) }
+    }
+
+    /// The diffusion U-Net is restored with its averaged weights, not the last trained ones.
+    @Test func diffusionCheckpointSamplesWithTheAveragedWeights() throws {
+        var rng = RandomGenerator(seed: 0)
+        let model = TinyUNet(width: 8, classCount: 10, using: &rng)
+        let average = ExponentialMovingAverage(model.parameters, decay: 0.5)
+        for parameter in model.parameters { parameter.assign(parameter * 2) }
+        average.update()                                                                   // shadows = 1.5 × the initial weights
+        let file = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Checkpoint(models: [("unet", model)], averages: [("unet", average)]).save(to: file, generator: rng)
+        let saved = try SavedGenerator.load(from: file)
+        guard case .diffusion(let restored) = saved else { Issue.record("expected a U-Net, got \(saved.summary)"); return }
+        #expect(saved.classCount == 10 && restored.parameterCount == model.parameterCount)
+        #expect(restored.parameters.map(\.doubles) == average.shadows.map(\.doubles))
+        var draw = RandomGenerator(seed: 1)
+        var steps = 0
+        let images = try saved.sample(count: 2, labels: [3, 3], sampler: .ddim(steps: 4), guidance: 1, using: &draw) { _ in steps += 1 }
+        #expect(images.shape == [2, 1, 28, 28] && steps == 4)
+        #expect(try saved.sample(count: 2, sampler: .ddim(steps: 2), using: &draw).shape == [2, 1, 28, 28])   // no class: allowed
+    }
+
+    @Test func otherFilesAreRefusedByName() throws {
+        var rng = RandomGenerator(seed: 0)
+        let file = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Checkpoint(models: [("critic", DCGANDiscriminator(widths: [4, 8, 16], using: &rng))]).save(to: file, generator: rng)
+        #expect(throws: SavedGeneratorError.self) { try SavedGenerator.load(from: file) }
+    }
+}
