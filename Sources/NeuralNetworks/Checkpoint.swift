@@ -86,22 +86,36 @@ public struct Checkpoint {
     /// epoch — with the same random numbers, so the result equals an uninterrupted run's.
     ///
     /// `epoch` receives the epoch index, the random generator and the series to append to.
+    /// The checkpoint also counts the wall-clock time spent in `epoch` over all runs
+    /// (see ``trainingSeconds(in:)``), so a model's cost can be reported later.
     /// Returns the epoch training started from (0 unless resumed).
     @discardableResult
     public func runEpochs(_ epochs: Int, checkpoint url: URL, resume: Bool, generator: inout RandomGenerator,
                           series: inout [String: [Double]],
                           epoch body: (Int, inout RandomGenerator, inout [String: [Double]]) throws -> Void) throws -> Int {
         var first = 0
+        var milliseconds = 0
         if resume, FileManager.default.fileExists(atPath: url.path) {
             let restored = try load(from: url)
             generator = restored.generator
             series = restored.series
             first = min(restored.counters["epoch"] ?? 0, epochs)
+            milliseconds = restored.counters[Self.trainingMillisecondsKey] ?? 0
         }
         for epoch in first..<max(first, epochs) {
+            let start = DispatchTime.now().uptimeNanoseconds
             try body(epoch, &generator, &series)
-            try save(to: url, generator: generator, counters: ["epoch": epoch + 1], series: series)
+            milliseconds += Int((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
+            try save(to: url, generator: generator, counters: ["epoch": epoch + 1, Self.trainingMillisecondsKey: milliseconds], series: series)
         }
         return first
+    }
+
+    private static let trainingMillisecondsKey = "training-milliseconds"
+
+    /// The wall-clock seconds `runEpochs` spent training the checkpoint at `url`, or nil if it does not say.
+    public static func trainingSeconds(in url: URL) throws -> Double? {
+        let metadata = try SafeTensors(contentsOf: url).metadata
+        return metadata["counter.\(trainingMillisecondsKey)"].flatMap(Double.init).map { $0 / 1000 }
     }
 }

@@ -72,8 +72,11 @@ private struct TinyRun {
         let (straight, straightSeries, _) = try train(epochs: 4, resume: false)
         try? FileManager.default.removeItem(at: url)
         #expect(throws: CancellationError.self) { _ = try train(epochs: 4, resume: false, stopAfter: 2) }   // "killed" in epoch 2
+        let secondsBefore = try #require(try Checkpoint.trainingSeconds(in: url))
         let (resumed, resumedSeries, ran) = try train(epochs: 4, resume: true)
         #expect(ran == [2, 3])
+        let secondsAfter = try #require(try Checkpoint.trainingSeconds(in: url))
+        #expect(secondsBefore >= 0 && secondsAfter >= secondsBefore, "training time adds up across runs")
         #expect(resumedSeries == straightSeries)
         #expect(resumed.weights == straight.weights)
     }
