@@ -9,9 +9,13 @@ struct Weave: ParsableCommand {
         abstract: "Weaves each chapter's prose, code and run transcript into docs/.",
         discussion: """
             Run the chapters first (swift run -c release Concepts, …): their transcripts and figures under \
-            output/ are joined with the sources. --check only verifies that every committed document \
-            was woven from the current source.
+            output/ are joined with the sources. Name chapters (04-Diffusion) to weave only those; the \
+            others keep their pages. --check only verifies that every committed document was woven from \
+            the current source.
             """)
+
+    @Argument(help: ArgumentHelp("Chapters to weave, as their folder names (all when none are given).", valueName: "chapter"))
+    var only: [String] = []
 
     @Option(help: "The package folder.")
     var root = "."
@@ -30,6 +34,9 @@ struct Weave: ParsableCommand {
             .filter { FileManager.default.fileExists(atPath: chaptersURL.appendingPathComponent("\($0)/main.swift").path) }
             .sorted()
         guard !chapters.isEmpty else { throw ValidationError("no chapters under \(chaptersURL.path)") }
+        if let unknown = only.first(where: { !chapters.contains($0) }) {
+            throw ValidationError("no chapter \(unknown); the chapters are \(chapters.joined(separator: ", "))")
+        }
         if check { try checkDocuments(chapters, chaptersURL: chaptersURL, docsURL: docsURL) } else {
             try weave(chapters, rootURL: rootURL, chaptersURL: chaptersURL, docsURL: docsURL)
         }
@@ -56,6 +63,8 @@ struct Weave: ParsableCommand {
             let sourcePath = "Chapters/\(chapter)/main.swift"
             let sourceText = try String(contentsOf: rootURL.appendingPathComponent(sourcePath), encoding: .utf8)
             let source = LiterateSource(sourceText)
+            index += "1. [\(source.title ?? chapter)](\(chapter).md)\n"
+            guard only.isEmpty || only.contains(chapter) else { continue }
             let runURL = URL(fileURLWithPath: output, relativeTo: rootURL).appendingPathComponent(chapter)
             guard let transcript = try? Transcript.load(from: runURL.appendingPathComponent("transcript.json")) else {
                 throw ValidationError("no transcript for \(chapter) in \(runURL.path): run `swift run -c release \(chapter.split(separator: "-").dropFirst().joined(separator: "-"))` first")
@@ -73,7 +82,6 @@ struct Weave: ParsableCommand {
             let document = Weaver.document(source: source, sourcePath: sourcePath, sourceText: sourceText,
                                            transcript: transcript, figureFolder: chapter)
             try document.write(to: docsURL.appendingPathComponent("\(chapter).md"), atomically: true, encoding: .utf8)
-            index += "1. [\(source.title ?? chapter)](\(chapter).md)\n"
             print("wove docs/\(chapter).md (\(transcript.entries.count) outputs)")
         }
         try index.write(to: docsURL.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
