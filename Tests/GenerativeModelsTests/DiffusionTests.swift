@@ -74,6 +74,29 @@ import NeuralNetworks
         #expect(zip(deterministic, noise.doubles).allSatisfy { abs($0 - 0.17581838936442276 * $1) < 1e-9 })
     }
 
+    /// Inpainting by replacement: the known pixels, noised to each step's level, are put back after
+    /// every step; the final image keeps them exactly and the point-mass oracle fills in the rest.
+    @Test func constrainedSamplingKeepsTheKnownPixels() {
+        let diffusion = GaussianDiffusion(schedule: .linear())
+        let target = Tensor([0.25, -0.5, 0.75, 0], shape: [1, 1, 2, 2], dtype: .float64)
+        let oracle: NoisePredictor = { x, steps, _ in
+            let alphaBar = diffusion.schedule.alphaBars[steps[0]]
+            return (x - target * alphaBar.squareRoot()) * (1 / (1 - alphaBar).squareRoot())
+        }
+        let known = Tensor([0.9, 0.9, 0.9, 0.9], shape: [1, 1, 2, 2], dtype: .float64)      // disagrees with the oracle on purpose
+        let mask = Tensor([1, 0, 0, 1], shape: [1, 1, 2, 2], dtype: .float64)
+        var steps: [Int] = []
+        var rng = RandomGenerator(seed: 5)
+        let result = diffusion.sample(from: Tensor.randomNormal([1, 1, 2, 2], dtype: .float64, using: &rng), sampler: .ddim(steps: 10), using: &rng,
+                                      predictor: oracle, constrain: { x, step, rng in
+            steps.append(step)
+            let level = step < 0 ? known : diffusion.noised(known, steps: [step], noise: Tensor.randomNormal(known.shape, dtype: .float64, using: &rng))
+            return level * mask + x * (1 - mask)
+        }).doubles
+        #expect(steps == Array(diffusion.schedule.evenlySpacedSteps(10).dropFirst()) + [-1])
+        #expect(result[0] == 0.9 && result[3] == 0.9 && abs(result[1] + 0.5) < 1e-9 && abs(result[2] - 0.75) < 1e-9, "\(result)")
+    }
+
     @Test func guidanceExtrapolatesFromTheUnconditionalPrediction() {
         let predictor: NoisePredictor = { x, _, labels in
             Tensor(labels!.map { $0 == 10 ? 1.0 : 3.0 }, shape: [x.shape[0], 1, 1, 1], dtype: .float64)

@@ -98,8 +98,13 @@ public struct GaussianDiffusion: Sendable {
 
     /// Draws images by running `sampler` from the pure noise `noise` (x_T, `[B, C, H, W]`), with
     /// no gradients recorded. `observe` sees every step.
+    ///
+    /// `constrain`, when given, may rewrite x after every step; it receives x and the step x now
+    /// sits at (−1 once x is the final image). Inpainting uses it to put back the known pixels,
+    /// noised to that step's level; super-resolution to impose a low-resolution image's content.
     public func sample(from noise: Tensor, sampler: Sampler, labels: [Int]? = nil, using generator: inout RandomGenerator,
-                       predictor: NoisePredictor, observe: ((SamplingStep) -> Void)? = nil) -> Tensor {
+                       predictor: NoisePredictor, observe: ((SamplingStep) -> Void)? = nil,
+                       constrain: ((_ x: Tensor, _ step: Int, _ generator: inout RandomGenerator) -> Tensor)? = nil) -> Tensor {
         let steps: [Int]
         switch sampler {
         case .ddpm: steps = Array((0..<schedule.stepCount).reversed())
@@ -110,10 +115,12 @@ public struct GaussianDiffusion: Sendable {
             for (index, t) in steps.enumerated() {
                 let current = x
                 let predictedNoise = predictor(current, [Int](repeating: t, count: x.shape[0]), labels)
+                let next = index + 1 < steps.count ? steps[index + 1] : -1
                 switch sampler {
                 case .ddpm: x = ancestralStep(x, step: t, predictedNoise: predictedNoise, using: &generator)
-                case .ddim: x = implicitStep(x, from: t, to: index + 1 < steps.count ? steps[index + 1] : -1, predictedNoise: predictedNoise)
+                case .ddim: x = implicitStep(x, from: t, to: next, predictedNoise: predictedNoise)
                 }
+                if let constrain { x = constrain(x, next, &generator) }
                 if let observe {
                     observe(SamplingStep(index: index + 1, count: steps.count, step: t, x: x,
                                          predictedData: predictedData(from: current, step: t, noise: predictedNoise)))
