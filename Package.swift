@@ -84,6 +84,12 @@ let package = Package(
             path: "Chapters/04-Diffusion",
             swiftSettings: numericSettings),
         .executableTarget(
+            name: "Practice",
+            dependencies: ["GenerativeModels", "ImageIO", "Datasets", "Notebook", "GAN", "VAE", "Diffusion",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Chapters/05-Practice",
+            swiftSettings: numericSettings),
+        .executableTarget(
             name: "Sample",
             dependencies: ["GenerativeModels", "ImageIO", "Datasets", "Notebook",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -86,16 +86,24 @@ public enum SavedGenerator {
         return classCount == 0
     }
 
+    /// The parameters of the network that draws the images (the VAE's whole model, encoder included).
+    public var parameterCount: Int {
+        switch self {
+        case .gan(let model): return model.parameterCount
+        case .vae(let model): return model.parameterCount
+        case .diffusion(let model): return model.parameterCount
+        }
+    }
+
     /// What the model is, in a few words.
     public var summary: String {
-        let module: any Module
         let kind: String
         switch self {
-        case .gan(let model): (module, kind) = (model, "DCGAN generator, latent \(model.latentCount)")
-        case .vae(let model): (module, kind) = (model, "VAE decoder, latent \(model.latentCount)")
-        case .diffusion(let model): (module, kind) = (model, "TinyUNet denoiser, width \(model.inputConvolution.weight.shape[0])")
+        case .gan(let model): kind = "DCGAN generator, latent \(model.latentCount)"
+        case .vae(let model): kind = "VAE, latent \(model.latentCount)"
+        case .diffusion(let model): kind = "TinyUNet denoiser, width \(model.inputConvolution.weight.shape[0])"
         }
-        return "\(kind)\(classCount > 0 ? ", \(classCount) classes" : ""), \(module.parameterCount) parameters"
+        return "\(kind)\(classCount > 0 ? ", \(classCount) classes" : ""), \(parameterCount) parameters"
     }
 
     /// Draws images in [−1, 1] (`[count, C, H, W]`): from N(0, I) latents for the GAN and VAE, by
