@@ -110,6 +110,6 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
         .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluate"], swiftSettings: numericSettings),
-        .testTarget(name: "ChapterTests", dependencies: ["Concepts", "GAN", "VAE", "Diffusion", "Sample", "Weave", "TensorCore"]),
+        .testTarget(name: "ChapterTests", dependencies: ["Concepts", "GAN", "VAE", "Diffusion", "Practice", "Sample", "Weave", "TensorCore"]),
     ]
 )

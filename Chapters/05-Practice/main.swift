@@ -312,6 +312,7 @@ notebook.table(["upscaling", "PSNR against the original (dB)"], [
     ["diffusion (ILVR)", String(format: "%.2f", psnr(superResolved))],
 ])
 notebook.show("the diffusion result averages down to the low-resolution input within \(String(format: "%.1e", consistency))")
+notebook.record(metric: "super-resolution largest deviation from the low-resolution input", consistency)
 notebook.record(metric: "super-resolution PSNR diffusion", psnr(superResolved))
 notebook.record(metric: "super-resolution PSNR bilinear", psnr(bilinear))
 
