@@ -132,7 +132,7 @@ try notebook.figure("noising", Bitmap(grid: Tensor.concatenate(noisedStrips, alo
  The network of the benchmark specification has 32, 64 and 128 channels at the three sizes
  (973,249 parameters) and trains at about 100 images a second on two cores: ten minutes for one
  pass over the data. The default run halves every width, which cuts the convolutions' work by
- four, and trains for two epochs; `--full` trains the specified network.
+ four, and trains for three epochs; `--full` trains the specified network.
 
  One more input: a class label, added to the time embedding through a learned table, with an
  extra eleventh row meaning "no class". We come back to it in the section on guidance; until then
@@ -151,22 +151,22 @@ func noisePredictor(_ network: TinyUNet) -> NoisePredictor {
 /*:
  ## Training
 
- Adam with learning rate $10^{-3}$ (small networks tolerate a large one), batches of 128. We keep
+ Adam with learning rate $10^{-3}$ (small networks tolerate a large one), batches of 64. We keep
  an **exponential moving average** of the weights, $\bar\theta \leftarrow \lambda\bar\theta + (1-\lambda)\theta$
  after every step, and sample with $\bar\theta$: the noise regression's gradients are noisy, and the
  average sits closer to the middle of where the weights wander. The decay $\lambda$ is chosen so
- the average spans a few hundred steps of the short default run.
+ the average spans the last few hundred of the default run's 2,800 steps.
 
  Each label is replaced by "no class" with probability 0.2, so the same network also learns the
  unconditional noise prediction that guidance needs (later). A checkpoint, with the averaged
  weights, is written after every epoch; `--resume` continues from it.
  */
-let epochs = options.epochs ?? options.choose(quick: 1, standard: 2, full: 20)
-let batchSize = 128
+let epochs = options.epochs ?? options.choose(quick: 1, standard: 3, full: 20)
+let batchSize = 64
 let labelDropout = 0.2
 let loader = DataLoader(training, batchSize: batchSize, shuffle: true, dropLast: true, seed: options.seed)
 let optimizer = Adam(model.parameters, learningRate: 1e-3)
-let average = ExponentialMovingAverage(model.parameters, decay: options.choose(quick: 0.9, standard: 0.995, full: 0.9995))
+let average = ExponentialMovingAverage(model.parameters, decay: options.choose(quick: 0.9, standard: 0.998, full: 0.9995))
 var history: [String: [Double]] = [:]
 let trainingStart = Date()
 let resumedFrom = try Checkpoint(models: [("unet", model)], optimizers: [("unet", optimizer)], averages: [("unet", average)])
@@ -267,6 +267,8 @@ try notebook.figure("trajectory-guesses", Bitmap(grid: trajectoryGrid(guesses), 
 
  $$x_s = \sqrt{\bar\alpha_s}\,\hat x_0 + \sqrt{1-\bar\alpha_s}\;\epsilon_\theta(x_t, t).$$
 
+ (When $\hat x_0$ is clipped to $[-1, 1]$, the noise is recomputed from it,
+ $\epsilon = (x_t - \sqrt{\bar\alpha_t}\,\hat x_0)/\sqrt{1-\bar\alpha_t}$, so that the two still add up to $x_t$.)
  Nothing random is added, so $s$ can be far from $t$: fifty evenly spaced steps from 1000 down to 1
  (`.ddim(steps: 50)`) cost fifty network passes. The same model, no retraining. And because the map
  from $x_T$ to the image is deterministic, the same noise always gives the same image — here, the
@@ -289,13 +291,15 @@ notebook.record(metric: "DDIM-50 seconds for \(gridCount) images", ddimSeconds)
  at that count. Fewer steps are cheaper, but each DDIM step must bridge a larger gap, and its
  straight-line jump is only an approximation of the curved path — on Gaussian data, where the
  ideal network is known (a spread of 0.2), DDIM with 50 steps draws samples with 12 % too little spread (a test in
- `DiffusionTests` checks exactly that). DDPM's thousand passes per image are too many to score
+ `DiffusionTests` checks exactly that). A network trained for minutes also errs a little in every
+ prediction; DDPM's fresh noise at every step washes such errors out, while DDIM's deterministic
+ path carries them along to the end. DDPM's thousand passes per image are too many to score
  thousands of samples in the default run, so it is scored on its grid of 64, beside DDIM-50 from
  the same noise and the floor at 64 samples: FID-FMNIST falls as the sample count grows, so only
  scores at equal counts can be compared.
  */
 let evaluator = try Evaluator.loadOrTrain(configuration: options.mode == .quick ? .quick : .standard)
-let scoredCount = options.choose(quick: 32, standard: 500, full: 2000)
+let scoredCount = options.choose(quick: 32, standard: 300, full: 2000)
 let floorScore = try evaluator.floor(sampleCount: scoredCount, seed: options.seed)
 let scoringNoise = Tensor.randomNormal([scoredCount, 1, 28, 28], using: &rng)
 
@@ -379,7 +383,7 @@ try notebook.figure("classes", Bitmap(grid: classGrid, range: .minusOneToOne, co
 let sweepLabels = (0..<scoredCount).map { $0 % classCount }
 var guidanceRows: [[String]] = []
 var guidancePictures: [Tensor] = []
-for w in options.choose(quick: [2.0], standard: [0.0, 1, 2, 4], full: [0.0, 0.5, 1, 2, 4, 8]) {
+for w in options.choose(quick: [2.0], standard: [0.0, 1, 3], full: [0.0, 0.5, 1, 2, 4, 8]) {
     let result = try scoredSamples(.ddim(steps: 50), labels: sweepLabels, guidance: w)
     let agreement = Double(zip(try evaluator.classify(result.images), sweepLabels).filter { $0 == $1 }.count) / Double(scoredCount)
     guidanceRows.append([String(w), String(format: "%.2f", result.score.fid), String(format: "%.0f%%", 100 * agreement),

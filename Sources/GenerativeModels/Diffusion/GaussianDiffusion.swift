@@ -53,12 +53,19 @@ public struct GaussianDiffusion: Sendable {
     /// One DDIM step (η = 0) from x_t to x_s, s < t (s = −1 means the data): keep the predicted
     /// noise's direction and move x̂₀ to the noise level of s, x_s = √ᾱ_s x̂₀ + √(1 − ᾱ_s) ε̂.
     /// Nothing random is added, so the whole sampler is a deterministic map from x_T.
+    ///
+    /// When x̂₀ is clipped to [−1, 1], ε̂ is recomputed from it, ε̂ = (x_t − √ᾱ_t x̂₀)/√(1 − ᾱ_t), so
+    /// that the pair still adds up to x_t; mixing a clipped x̂₀ with the unclipped ε̂ drifts off
+    /// the path, and more so the more steps are taken.
     public func implicitStep(_ x: Tensor, from t: Int, to s: Int, predictedNoise: Tensor, clipsData: Bool = true) -> Tensor {
         require(s < t, "GaussianDiffusion.implicitStep: must move to an earlier step, got \(t) → \(s)")
-        var data = predictedData(from: x, step: t, noise: predictedNoise)
-        if clipsData { data = data.clamped(min: -1, max: 1) }
+        var data = predictedData(from: x, step: t, noise: predictedNoise), noise = predictedNoise
+        if clipsData {
+            data = data.clamped(min: -1, max: 1)
+            noise = (x - data * schedule.alphaBars[t].squareRoot()) * (1 / (1 - schedule.alphaBars[t]).squareRoot())
+        }
         let target = s < 0 ? 1 : schedule.alphaBars[s]
-        return data * target.squareRoot() + predictedNoise * (1 - target).squareRoot()
+        return data * target.squareRoot() + noise * (1 - target).squareRoot()
     }
 
     // MARK: - Sampling
