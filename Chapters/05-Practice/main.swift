@@ -157,15 +157,48 @@ try notebook.figure("side-by-side", Bitmap(tiling: sideBySide, columns: 4, paddi
 
  ## Editing in a latent space
 
- A latent space is useful when directions in it mean something. The VAE gives us an encoder, so
- we can find directions from data: encode the test images, average the codes of each class, and
+ The simplest edit is a walk: decode the points on the straight line between two latent codes.
+ The VAE can start from real images, because its encoder gives their codes; the GAN has no
+ encoder, so its walks start from two random latent vectors. Two rows each, VAE first: if the
+ model has organised its latent space well, every point on the way is a garment, and the change is
+ gradual.
+ */
+let test = try FashionMNIST.load(.test, padding: 2, limit: options.choose(quick: 1000, standard: nil, full: nil))
+let (testCodes, _) = withoutGradients { autoencoder.encode(test.images) }                      // [N, d]
+/// Eight evenly spaced points from `start` to `end` (each `[1, d]`), `[8, d]`.
+func walk(_ start: Tensor, _ end: Tensor) -> Tensor {
+    let points = (0..<8).map { (step: Int) -> Tensor in
+        let t = Double(step) / 7
+        return start * (1 - t) + end * t
+    }
+    return Tensor.concatenate(points, alongAxis: 0)
+}
+/// The code of the first test image of class `label`.
+@MainActor func code(ofFirst label: Int) -> Tensor {
+    let index = test.labels.firstIndex(of: label)!
+    return testCodes.slice(index..<(index + 1), alongAxis: 0)
+}
+let ganLatentCount = ganGenerator.latentCount
+let ganEnds = Tensor.randomNormal([4, ganLatentCount], using: &rng)
+let walks = withoutGradients {
+    [autoencoder.decode(walk(code(ofFirst: 0), code(ofFirst: 1))), autoencoder.decode(walk(code(ofFirst: 7), code(ofFirst: 8)))]
+        + [0, 2].map { first in
+            ganGenerator(walk(ganEnds.slice(first..<(first + 1), alongAxis: 0), ganEnds.slice((first + 1)..<(first + 2), alongAxis: 0))
+                .reshaped([8, ganLatentCount, 1, 1]))
+        }
+}
+try notebook.figure("interpolation", Bitmap(grid: Tensor.concatenate(walks, alongAxis: 0), range: .minusOneToOne, columns: 8, scale: 2,
+                                            captions: ["VAE", "", "", "", "", "", "", "", "VAE", "", "", "", "", "", "", "",
+                                                       "GAN", "", "", "", "", "", "", "", "GAN", "", "", "", "", "", "", ""]),
+                    caption: "Straight walks in latent space: VAE from a T-shirt to trousers and from a sneaker to a bag; GAN between random points")
+
+/*:
+ Walks go somewhere; directions say *where to*. The VAE's encoder lets us find directions from data: encode the test images, average the codes of each class, and
  the difference of two class means, $\Delta = \bar z_{\text{target}} - \bar z_{\text{source}}$, is a
  direction "from one kind of garment to the other". Adding $\alpha\Delta$ to the code of one image
  and decoding edits that image. Each row: the test image, its reconstruction, then $\alpha$ = 0.25,
  0.5, 0.75, 1, 1.25.
  */
-let test = try FashionMNIST.load(.test, padding: 2, limit: options.choose(quick: 1000, standard: nil, full: nil))
-let (testCodes, _) = withoutGradients { autoencoder.encode(test.images) }                      // [N, d]
 /// The mean latent code of each class, `[10, d]`.
 func classMeans(_ codes: Tensor, labels: [Int]) -> Tensor {
     let oneHot = Tensor.oneHot(labels, classes: 10, dtype: codes.dtype)                       // [N, 10]
@@ -191,7 +224,6 @@ try notebook.figure("vae-editing", Bitmap(grid: Tensor.concatenate(vaeEditRows, 
  let the classifier of chapter 2 say what each generated image is, and average the vectors per
  predicted class. Rows as before, starting from a generated image of the source class.
  */
-let ganLatentCount = ganGenerator.latentCount
 let probeCount = options.choose(quick: 500, standard: 5000, full: 10_000)
 let probes = Tensor.randomNormal([probeCount, ganLatentCount], using: &rng)
 let probeClasses = try evaluator.classify(withoutGradients { ganGenerator(probes.reshaped([probeCount, ganLatentCount, 1, 1])) })
