@@ -109,7 +109,8 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
-        .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluate"], swiftSettings: numericSettings),
-        .testTarget(name: "ChapterTests", dependencies: ["Concepts", "GAN", "VAE", "Diffusion", "Practice", "Sample", "Weave", "TensorCore"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluate", "TestSupport"], swiftSettings: numericSettings),
+        .testTarget(name: "ChapterTests", dependencies: ["TestSupport", "Concepts", "GAN", "VAE", "Diffusion", "Practice", "Sample", "Weave", "TensorCore"]),
     ]
 )

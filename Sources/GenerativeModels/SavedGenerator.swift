@@ -65,7 +65,7 @@ public enum SavedGenerator {
 
     private static func copy(_ source: Tensor, into parameter: Tensor, name: String, url: URL) throws {
         guard source.shape == parameter.shape else {
-            throw SavedGeneratorError.unrecognized(url, names: ["\(name) has shape \(source.shape), the model \(parameter.shape)"])
+            throw SavedGeneratorError.inconsistent(url, problem: "\(name) has shape \(source.shape) where the model's weight has \(parameter.shape)")
         }
         parameter.assign(source)
     }
@@ -145,6 +145,8 @@ public enum SavedGenerator {
 public enum SavedGeneratorError: Error, CustomStringConvertible, Equatable {
     /// The file holds no generator this library knows (its first tensor names are given).
     case unrecognized(URL, names: [String])
+    /// The file's tensors do not fit together (say, averaged weights of another shape than the weights).
+    case inconsistent(URL, problem: String)
     /// The request does not fit the model.
     case invalidRequest(String)
 
@@ -152,6 +154,7 @@ public enum SavedGeneratorError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .unrecognized(let url, let names):
             return "\(url.path) holds no GAN generator, VAE or diffusion U-Net from the chapters (it has \(names.joined(separator: ", ")))"
+        case .inconsistent(let url, let problem): return "\(url.path) is inconsistent: \(problem)"
         case .invalidRequest(let problem): return problem
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs a chapter executable (built beside the test bundle) and reads back what it wrote.
 struct ChapterRun {
@@ -12,19 +13,14 @@ struct ChapterRun {
     /// power cut would) as soon as that file shows up in the output folder.
     init(_ product: String, _ arguments: [String], addOutput: Bool = true, output: URL? = nil,
          killWhenFileAppears watched: String? = nil) throws {
-        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [products, products.deletingLastPathComponent()].map { $0.appendingPathComponent(product) }
-        guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) })
-                ?? Self.searchBuildFolder(product) else {
-            throw ChapterRunError(problem: "cannot find the \(product) executable near \(products.path)")
-        }
+        let executable = try BuiltProduct.url(product)
         self.output = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("\(product)-\(UUID())")
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments + (addOutput ? ["--out", self.output.path] : [])
         // A file rather than a pipe: a pipe that is not read while we wait would fill and stall the child.
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(product)-\(UUID()).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
@@ -41,18 +37,6 @@ struct ChapterRun {
         status = process.terminationStatus
     }
 
-    private static func searchBuildFolder(_ product: String) -> URL? {
-        var directory = URL(fileURLWithPath: #filePath)
-        while directory.path != "/" {
-            directory.deleteLastPathComponent()
-            for configuration in ["debug", "release"] {
-                let url = directory.appendingPathComponent(".build/\(configuration)/\(product)")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-        }
-        return nil
-    }
-
     /// The run manifest's final metrics.
     func metrics() throws -> [String: Double] {
         let data = try Data(contentsOf: output.appendingPathComponent("manifest.json"))
@@ -63,9 +47,4 @@ struct ChapterRun {
     func fileExists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: output.appendingPathComponent(name).path) }
 
     func removeOutput() { try? FileManager.default.removeItem(at: output) }
-}
-
-struct ChapterRunError: Error, CustomStringConvertible {
-    let problem: String
-    var description: String { problem }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs an executable of this package (built beside the test bundle) and collects what it printed.
 struct CommandRun {
@@ -7,12 +8,7 @@ struct CommandRun {
     let status: Int32
 
     init(_ product: String, _ arguments: [String]) throws {
-        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [products, products.deletingLastPathComponent()].map { $0.appendingPathComponent(product) }
-        guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) })
-                ?? Self.searchBuildFolder(product) else {
-            throw FixtureError(problem: "cannot find the \(product) executable near \(products.path)")
-        }
+        let executable = try BuiltProduct.url(product)
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -29,17 +25,5 @@ struct CommandRun {
         standardOutput = String(decoding: outputData, as: UTF8.self)
         standardError = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
         status = process.terminationStatus
-    }
-
-    private static func searchBuildFolder(_ product: String) -> URL? {
-        var directory = URL(fileURLWithPath: #filePath)
-        while directory.path != "/" {
-            directory.deleteLastPathComponent()
-            for configuration in ["debug", "release"] {
-                let url = directory.appendingPathComponent(".build/\(configuration)/\(product)")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-        }
-        return nil
     }
 }

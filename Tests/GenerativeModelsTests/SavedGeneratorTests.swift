@@ -61,6 +61,20 @@ import NeuralNetworks
         let file = temporaryFile()
         defer { try? FileManager.default.removeItem(at: file) }
         try Checkpoint(models: [("critic", DCGANDiscriminator(widths: [4, 8, 16], using: &rng))]).save(to: file, generator: rng)
-        #expect(throws: SavedGeneratorError.self) { try SavedGenerator.load(from: file) }
+        #expect { try SavedGenerator.load(from: file) } throws: { ($0 as? SavedGeneratorError).map { "\($0)".contains("critic.main.0.weight") } == true }
+    }
+
+    /// Averaged weights that do not fit the weights beside them are refused, not silently loaded.
+    @Test func mismatchedAveragesAreRefused() throws {
+        var rng = RandomGenerator(seed: 0)
+        let model = TinyUNet(width: 8, using: &rng)
+        let wider = ExponentialMovingAverage(TinyUNet(width: 16, using: &rng).parameters)
+        let file = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Checkpoint(models: [("unet", model)], averages: [("unet", wider)]).save(to: file, generator: rng)
+        #expect { try SavedGenerator.load(from: file) } throws: { error in
+            guard case .inconsistent = error as? SavedGeneratorError else { return false }
+            return "\(error)".contains("ema.unet")
+        }
     }
 }
