@@ -26,23 +26,33 @@ import TensorCore
         (batch: 3, inputChannels: 5, outputChannels: 7, size: 9, kernel: 3, stride: 2, padding: 1),
         (batch: 2, inputChannels: 3, outputChannels: 20, size: 8, kernel: 4, stride: 2, padding: 1),
         (batch: 2, inputChannels: 16, outputChannels: 8, size: 4, kernel: 4, stride: 1, padding: 0),
-        // 17×17 = 289 output pixels: large enough for the per-sample path.
+        // Stride 2 to 17×17 = 289 output pixels: large enough for the per-sample unfolding path.
+        (batch: 2, inputChannels: 3, outputChannels: 4, size: 34, kernel: 3, stride: 2, padding: 1),
+        // Stride 1 on images large enough for shifted windows: the usual padding, none, more than
+        // the usual (the adjoint then pads by less), a 1×1 kernel, a 5×5 one, and 7×7 images.
         (batch: 2, inputChannels: 3, outputChannels: 4, size: 17, kernel: 3, stride: 1, padding: 1),
+        (batch: 3, inputChannels: 5, outputChannels: 6, size: 16, kernel: 3, stride: 1, padding: 0),
+        (batch: 2, inputChannels: 4, outputChannels: 3, size: 16, kernel: 3, stride: 1, padding: 2),
+        (batch: 2, inputChannels: 6, outputChannels: 5, size: 7, kernel: 1, stride: 1, padding: 0),
+        (batch: 2, inputChannels: 2, outputChannels: 3, size: 28, kernel: 5, stride: 1, padding: 2),
+        (batch: 4, inputChannels: 8, outputChannels: 16, size: 7, kernel: 3, stride: 1, padding: 1),
     ])
     func convolutionProductsMatchTheLoops(_ c: (batch: Int, inputChannels: Int, outputChannels: Int, size: Int,
                                               kernel: Int, stride: Int, padding: Int)) {
-        let x = randomFloat([c.batch, c.inputChannels, c.size, c.size], seed: 5)
-        let w = randomFloat([c.outputChannels, c.inputChannels, c.kernel, c.kernel], seed: 6)
-        let g = ReferenceKernels.geometry(input: x.shape, weight: w.shape, stride: c.stride, padding: c.padding)
-        let y = randomFloat([c.batch, c.outputChannels, g.outputHeight, g.outputWidth], seed: 7)
-        let fast = ReferenceKernels.fastConvolutionProducts(x: x, w: w, y: y, g)
-        let pairs = [(fast.forward, ReferenceKernels.conv2d(x, w, g)),
-                     (fast.inputAdjoint, ReferenceKernels.convolutionInputAdjoint(y, w, g)),
-                     (fast.weightGradient, ReferenceKernels.convolutionWeightGradient(x, y, g))]
-        for (name, (fastResult, reference)) in zip(["forward", "input adjoint", "weight gradient"], pairs) {
-            #expect(fastResult.shape == reference.shape)
-            let worst = zip(fastResult.floats, reference.floats).map { Swift.abs($0 - $1) }.max() ?? 0
-            #expect(worst < 1e-4, "\(name): worst difference \(worst)")
+        for dtype in [DType.float32, .float64] {
+            let x = randomFloat([c.batch, c.inputChannels, c.size, c.size], seed: 5).converted(to: dtype)
+            let w = randomFloat([c.outputChannels, c.inputChannels, c.kernel, c.kernel], seed: 6).converted(to: dtype)
+            let g = ReferenceKernels.geometry(input: x.shape, weight: w.shape, stride: c.stride, padding: c.padding)
+            let y = randomFloat([c.batch, c.outputChannels, g.outputHeight, g.outputWidth], seed: 7).converted(to: dtype)
+            let fast = ReferenceKernels.fastConvolutionProducts(x: x, w: w, y: y, g)
+            let pairs = [(fast.forward, ReferenceKernels.conv2d(x, w, g)),
+                         (fast.inputAdjoint, ReferenceKernels.convolutionInputAdjoint(y, w, g)),
+                         (fast.weightGradient, ReferenceKernels.convolutionWeightGradient(x, y, g))]
+            for (name, (fastResult, reference)) in zip(["forward", "input adjoint", "weight gradient"], pairs) {
+                #expect(fastResult.shape == reference.shape)
+                let worst = zip(fastResult.doubles, reference.doubles).map { Swift.abs($0 - $1) }.max() ?? 0
+                #expect(worst < (dtype == .float32 ? 1e-4 : 1e-12), "\(name), \(dtype): worst difference \(worst)")
+            }
         }
     }
 

@@ -23,8 +23,9 @@ public struct ConvolutionGeometry: Equatable, Sendable {
 /// The three products of a convolution. With x the input side, y the output side and W the
 /// weight, all three are derivatives of one sum, Σ x[n,c,oh·s−p+i, ow·s−p+j] · W[o,c,i,j] · y[n,o,oh,ow]:
 /// `forward` (→ y), `inputAdjoint` (→ x; this is the transposed convolution) and
-/// `weightGradient` (→ W). Fast versions unfold patches (im2col) and call the GEMM;
-/// `reference…` versions are the plain loops.
+/// `weightGradient` (→ W). Fast versions call the GEMM, on unfolded patches (im2col) or, for
+/// stride 1, on shifted windows of the padded input (`ShiftedConvolution.swift`); `reference…`
+/// versions are the plain loops.
 enum ConvolutionKernels {
     // MARK: - Unfolding
 
@@ -127,6 +128,9 @@ enum ConvolutionKernels {
     @_specialize(where T == Double)
     static func forward<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
                                          _ y: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
+        if usesShiftedWindows(g) {
+            return shiftedForward(UnsafePointer(x.baseAddress!), UnsafePointer(w.baseAddress!), y.baseAddress!, g)
+        }
         let weights = MatrixView(base: UnsafePointer(w.baseAddress!), rowStride: g.patchSize, columnStride: 1)
         let sampleSize = g.inputChannels * g.height * g.width
         if g.outputPixels >= batchedBelowPixels {
@@ -164,6 +168,9 @@ enum ConvolutionKernels {
     @_specialize(where T == Double)
     static func inputAdjoint<T: TensorScalar>(_ y: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
                                               _ x: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
+        if let adjoint = adjointAsForward(g), usesShiftedWindows(adjoint) {
+            return shiftedInputAdjoint(UnsafePointer(y.baseAddress!), UnsafePointer(w.baseAddress!), x.baseAddress!, g, adjoint: adjoint)
+        }
         let transposedWeights = MatrixView(base: UnsafePointer(w.baseAddress!), rowStride: 1, columnStride: g.patchSize)
         let sampleSize = g.inputChannels * g.height * g.width
         x.update(repeating: 0)
@@ -206,6 +213,9 @@ enum ConvolutionKernels {
     @_specialize(where T == Double)
     static func weightGradient<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                                 _ w: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
+        if usesShiftedWindows(g) {
+            return shiftedWeightGradient(UnsafePointer(x.baseAddress!), y.baseAddress!, w.baseAddress!, g)
+        }
         let samplesPerBlock = max(1, (1 << 20) / (g.patchSize * g.outputPixels))
         let inputSampleSize = g.inputChannels * g.height * g.width, outputSampleSize = g.outputChannels * g.outputPixels
         for first in stride(from: 0, to: g.batch, by: samplesPerBlock) {

@@ -2,14 +2,37 @@ import Foundation
 
 /// A strided view of a matrix: element (i, j) is at `base[i * rowStride + j * columnStride]`.
 /// A transposed matrix is the same memory with the strides swapped.
+///
+/// Either axis may instead take its offsets from a table: with `rowOffsets`, row i starts at
+/// `base + rowOffsets[i]`. A stride-1 convolution reads its unfolded input this way, each row a
+/// window into a padded plane (see `ShiftedConvolution.swift`).
 struct MatrixView<T: TensorScalar> {
-    let base: UnsafePointer<T>
-    let rowStride: Int
-    let columnStride: Int
+    var base: UnsafePointer<T>
+    var rowStride: Int
+    var columnStride: Int
+    var rowOffsets: UnsafePointer<Int>? = nil
+    var columnOffsets: UnsafePointer<Int>? = nil
 
-    @inline(__always) subscript(i: Int, j: Int) -> T { base[i * rowStride + j * columnStride] }
+    @inline(__always) func rowOffset(_ i: Int) -> Int { rowOffsets.map { $0[i] } ?? i * rowStride }
+    @inline(__always) func columnOffset(_ j: Int) -> Int { columnOffsets.map { $0[j] } ?? j * columnStride }
+    @inline(__always) subscript(i: Int, j: Int) -> T { base[rowOffset(i) + columnOffset(j)] }
 
-    var transposed: MatrixView { MatrixView(base: base, rowStride: columnStride, columnStride: rowStride) }
+    var transposed: MatrixView {
+        MatrixView(base: base, rowStride: columnStride, columnStride: rowStride, rowOffsets: columnOffsets, columnOffsets: rowOffsets)
+    }
+
+    /// Whether each row is contiguous in memory (the common row-major case).
+    var rowsAreContiguous: Bool { columnStride == 1 && columnOffsets == nil }
+    /// Whether each column is contiguous in memory (a transposed row-major matrix).
+    var columnsAreContiguous: Bool { rowStride == 1 && rowOffsets == nil }
+
+    /// The view of rows `i0...` and columns `j0...`.
+    func from(row i0: Int = 0, column j0: Int = 0) -> MatrixView {
+        var view = self
+        if let rowOffsets { view.rowOffsets = rowOffsets + i0 } else { view.base += i0 * rowStride }
+        if let columnOffsets { view.columnOffsets = columnOffsets + j0 } else { view.base += j0 * columnStride }
+        return view
+    }
 }
 
 /// General matrix multiply, C[m, n] = A[m, k] · B[k, n] (+ C when accumulating).
@@ -108,15 +131,11 @@ enum PackedFloatGemm {
             if splitColumns {
                 let j0 = first * nr, j1 = min(n, last * nr)
                 guard j1 > j0 else { return }
-                serial(m: m, n: j1 - j0, k: k, a,
-                       MatrixView(base: b.base + j0 * b.columnStride, rowStride: b.rowStride, columnStride: b.columnStride),
-                       cBox.value + j0, ldc: ldc, accumulate: accumulate)
+                serial(m: m, n: j1 - j0, k: k, a, b.from(column: j0), cBox.value + j0, ldc: ldc, accumulate: accumulate)
             } else {
                 let i0 = first * mr, i1 = min(m, last * mr)
                 guard i1 > i0 else { return }
-                serial(m: i1 - i0, n: n, k: k,
-                       MatrixView(base: a.base + i0 * a.rowStride, rowStride: a.rowStride, columnStride: a.columnStride),
-                       b, cBox.value + i0 * ldc, ldc: ldc, accumulate: accumulate)
+                serial(m: i1 - i0, n: n, k: k, a.from(row: i0), b, cBox.value + i0 * ldc, ldc: ldc, accumulate: accumulate)
             }
         }
     }
@@ -177,24 +196,49 @@ enum PackedFloatGemm {
         var out = packed
         for jr in stride(from: 0, to: nb, by: nr) {
             let columns = min(nr, nb - jr)
-            if b.rowStride == 1 && b.columnStride != 1 {
+            if b.columnsAreContiguous && !b.rowsAreContiguous {
                 // A transposed B: each column runs contiguously along p, so read column by column.
                 if columns < nr { out.update(repeating: 0, count: kb * nr) }
-                for col in 0..<columns {
-                    let source = b.base + p0 + (j0 + jr + col) * b.columnStride
-                    for p in 0..<kb { out[p * nr + col] = source[p] }
+                var col = 0
+                while col + 4 <= columns {
+                    // Four columns at a time, so that each step writes four neighbouring floats.
+                    let s0 = b.base + b.columnOffset(j0 + jr + col) + p0, s1 = b.base + b.columnOffset(j0 + jr + col + 1) + p0
+                    let s2 = b.base + b.columnOffset(j0 + jr + col + 2) + p0, s3 = b.base + b.columnOffset(j0 + jr + col + 3) + p0
+                    let target = UnsafeMutableRawPointer(out + col)
+                    for p in 0..<kb {
+                        target.storeBytes(of: SIMD4(s0[p], s1[p], s2[p], s3[p]), toByteOffset: p &* nr &* 4, as: SIMD4<Float>.self)
+                    }
+                    col += 4
+                }
+                for col in col..<columns {
+                    let source = b.base + b.columnOffset(j0 + jr + col) + p0
+                    for p in 0..<kb { out[p &* nr &+ col] = source[p] }
                 }
                 out += kb * nr
                 continue
             }
             for p in 0..<kb {
-                if columns == nr && b.columnStride == 1 {
-                    out.update(from: b.base + (p0 + p) * b.rowStride + j0 + jr, count: nr)
+                if columns == nr && b.rowsAreContiguous {
+                    copyPanelRow(from: b.base + b.rowOffset(p0 + p) + j0 + jr, to: out)
                 } else {
                     for col in 0..<nr { out[col] = col < columns ? b[p0 + p, j0 + jr + col] : 0 }
                 }
                 out += nr
             }
+        }
+    }
+
+    /// Copies `nr` floats with vector loads and stores: a library call per 32 floats costs more
+    /// than the copy.
+    @inline(__always)
+    private static func copyPanelRow(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>) {
+        let (source, target) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(target))
+        let (bytes, vectorBytes) = (nr &* MemoryLayout<Float>.size, MemoryLayout<SIMD16<Float>>.size)
+        var offset = 0
+        while offset < bytes {
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self), toByteOffset: offset,
+                              as: SIMD16<Float>.self)
+            offset &+= vectorBytes
         }
     }
 
