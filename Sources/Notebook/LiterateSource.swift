@@ -2,7 +2,8 @@
 ///
 /// Prose is Swift Playground markup: `/*: … */` blocks and `//:` lines, holding Markdown. Everything
 /// else is code. Code between two pieces of prose forms one cell, remembered with its line range so
-/// that a run's transcript can be matched to it.
+/// that a run's transcript can be matched to it. Both lose the indentation common to their lines
+/// (a chapter's code sits inside one `do` block).
 public struct LiterateSource: Equatable, Sendable {
     public enum Block: Equatable, Sendable {
         case prose(String)
@@ -23,7 +24,7 @@ public struct LiterateSource: Equatable, Sendable {
             while let first = code.first, first.text.trimmingCharacters(in: .whitespaces).isEmpty { code.removeFirst() }
             while let last = code.last, last.text.trimmingCharacters(in: .whitespaces).isEmpty { code.removeLast() }
             if let first = code.first, let last = code.last {
-                blocks.append(.code(code.map(\.text).joined(separator: "\n"), lines: first.line...last.line))
+                blocks.append(.code(Self.dedented(code.map(\.text)), lines: first.line...last.line))
             }
             code = []
         }

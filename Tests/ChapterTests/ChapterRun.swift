@@ -9,15 +9,17 @@ struct ChapterRun {
     let status: Int32
 
     /// Runs `product` with `arguments` plus (when `addOutput`) `--out` pointing at `output` or a fresh
-    /// temporary folder. With `killWhenFileAppears`, the process is killed (SIGKILL, as a crash or a
-    /// power cut would) as soon as that file shows up in the output folder.
+    /// temporary folder, and `environment` added to this process's. With `killWhenFileAppears`, the
+    /// process is killed (SIGKILL, as a crash or a power cut would) as soon as that file shows up in
+    /// the output folder.
     init(_ product: String, _ arguments: [String], addOutput: Bool = true, output: URL? = nil,
-         killWhenFileAppears watched: String? = nil) throws {
+         environment: [String: String] = [:], killWhenFileAppears watched: String? = nil) throws {
         let executable = try BuiltProduct.url(product)
         self.output = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("\(product)-\(UUID())")
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments + (addOutput ? ["--out", self.output.path] : [])
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         // A file rather than a pipe: a pipe that is not read while we wait would fill and stall the child.
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(product)-\(UUID()).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)

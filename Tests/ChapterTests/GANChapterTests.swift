@@ -16,6 +16,29 @@ import TensorCore
         }
     }
 
+    /// What a chapter needs and cannot use — the dataset, its output folder, the checkpoint it is
+    /// asked to resume — ends the run with status 1 and the reason, not a crash report.
+    @Test func missingOrDamagedInputsEndTheRunWithTheReason() throws {
+        func expectCleanFailure(_ run: ChapterRun, mentioning reason: String) {
+            #expect(run.status == 1, "\(run.standardOutput.suffix(2000))")
+            #expect(run.standardOutput.contains("Error: ") && run.standardOutput.contains(reason), "\(run.standardOutput.suffix(2000))")
+            #expect(!run.standardOutput.contains("Fatal error") && !run.standardOutput.contains("crashed"))
+        }
+        let noData = try ChapterRun("GAN", ["--quick"], environment: ["FASHION_MNIST_DIR": "/nonexistent/fashion-mnist"])
+        defer { noData.removeOutput() }
+        expectCleanFailure(noData, mentioning: "/nonexistent/fashion-mnist: Fashion-MNIST directory does not exist")
+
+        let unwritable = try ChapterRun("GAN", ["--quick", "--out", "/dev/null/gan"], addOutput: false)
+        expectCleanFailure(unwritable, mentioning: "/dev/null/gan: Not a directory")
+
+        let damaged = FileManager.default.temporaryDirectory.appendingPathComponent("GAN-\(UUID())")
+        try FileManager.default.createDirectory(at: damaged, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: damaged) }
+        try Data("not a checkpoint".utf8).write(to: damaged.appendingPathComponent("dcgan.safetensors"))
+        let resumed = try ChapterRun("GAN", ["--quick", "--resume"], output: damaged)
+        expectCleanFailure(resumed, mentioning: "dcgan.safetensors")
+    }
+
     /// Kill a run right after its first checkpoint, resume it, and end with exactly the weights of
     /// a run that was never interrupted.
     @Test func killedRunResumesToTheSameWeights() throws {

@@ -69,7 +69,7 @@ public final class Evaluator {
         let evaluator = try train(configuration, dataDirectory: dataDirectory, report: report)
         try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
         try evaluator.save(to: file)
-        report(.notice(String(format: "FID-FMNIST classifier: %.2f%% test accuracy; saved to %@", evaluator.testAccuracy * 100, file.path)))
+        report(.notice(String(format: "FID-FMNIST classifier: %.2f%% test accuracy; saved to %@", evaluator.testAccuracy * 100, file.relativePath)))
         return evaluator
     }
 
