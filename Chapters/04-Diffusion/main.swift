@@ -10,7 +10,7 @@
  have: the loss is a plain regression, there is no adversary to balance, and the model comes with
  a likelihood bound like the VAE's — while its samples are as sharp as a GAN's.
 
- Run it with `swift run -c release Diffusion` (about fifteen minutes on two cores, plus two the
+ Run it with `swift run -c release Diffusion` (about ten minutes on two cores, plus one the
  first time, for the classifier behind the quality score), `--quick` for a smoke test, or `--full`
  to train the specified network for many epochs (hours).
  */
@@ -131,9 +131,10 @@ do {
      images at mixed noise levels mean nothing.
 
      The network of the benchmark specification has 32, 64 and 128 channels at the three sizes
-     (973,249 parameters) and trains at about 100 images a second on two cores: ten minutes for one
-     pass over the data. The default run halves every width, which cuts the convolutions' work by
-     four, and trains for three epochs; `--full` trains the specified network.
+     (973,249 parameters) and trains at about 190 images a second on two cores: over five minutes
+     for one pass over the data, and the model needs many. The default run halves every width,
+     which cuts the convolutions' work by four, and trains for three epochs; `--full` trains the
+     specified network.
 
      One more input: a class label, added to the time embedding through a learned table, with an
      extra eleventh row meaning "no class". We come back to it in the section on guidance; until then

@@ -44,9 +44,9 @@ do {
         let executable: String, folder: String, checkpoint: String, defaultMinutes: Int
     }
     let sources = [
-        SourceChapter(executable: "GAN", folder: "02-GAN", checkpoint: "dcgan.safetensors", defaultMinutes: 10),
-        SourceChapter(executable: "VAE", folder: "03-VAE", checkpoint: "vae.safetensors", defaultMinutes: 7),
-        SourceChapter(executable: "Diffusion", folder: "04-Diffusion", checkpoint: "diffusion.safetensors", defaultMinutes: 15),
+        SourceChapter(executable: "GAN", folder: "02-GAN", checkpoint: "dcgan.safetensors", defaultMinutes: 8),
+        SourceChapter(executable: "VAE", folder: "03-VAE", checkpoint: "vae.safetensors", defaultMinutes: 6),
+        SourceChapter(executable: "Diffusion", folder: "04-Diffusion", checkpoint: "diffusion.safetensors", defaultMinutes: 10),
     ]
     let checkpointRoot = URL(fileURLWithPath: parsed.checkpoints ?? (options.mode == .quick ? notebook.outputDirectory.appendingPathComponent("chapters").path : "output"),
                              isDirectory: true)
