@@ -12,10 +12,10 @@
  then fixes its two classic weaknesses: unstable training (with WGAN-GP) and no control over what
  it draws (with a class-conditional GAN).
 
- Run it with `swift run -c release GAN` (about eight minutes on two cores, plus two the first
+ Run it with `swift run -c release GAN` (about six minutes on two cores, plus one the first
  time, when the classifier behind the quality score is trained and cached), `--quick` for a smoke
  test, or `--full` for the source's full-width networks: 15 epochs of DCGAN, 1,000 WGAN-GP generator
- steps and 5 epochs of the conditional GAN, about five hours on two cores, checkpointed as it goes so
+ steps and 5 epochs of the conditional GAN, four to five hours on two cores, checkpointed as it goes so
  that `--full --resume` continues an interrupted run.
  */
 import Datasets
@@ -98,10 +98,10 @@ do {
      the end. The discriminator mirrors it with strided convolutions and LeakyReLU(0.2), ending in one
      logit. Weights start from $\mathcal N(0, 0.02^2)$, as the DCGAN paper prescribes.
 
-     At full width one training step of 64 images costs over a billion multiply–adds, and even
-     PyTorch manages only about 55 images per second on these two cores: twenty minutes an epoch.
+     At full width one training step of 64 images costs about fifty billion multiply–adds; on two
+     cores that is about 130 images a second, eight minutes an epoch, and a GAN wants many epochs.
      The default run therefore keeps the architecture but narrows every layer by a factor of four
-     (128, 64, 32 channels); `--full` uses the source's widths.
+     (128, 64, 32 channels), which cuts the work by about sixteen; `--full` uses the source's widths.
      */
     let latentCount = 100
     let widths = options.choose(quick: (generator: [32, 16, 8], discriminator: [8, 16, 32]),
