@@ -39,11 +39,28 @@ import TensorCore
     ])
     func convolutionProductsMatchTheLoops(_ c: (batch: Int, inputChannels: Int, outputChannels: Int, size: Int,
                                               kernel: Int, stride: Int, padding: Int)) {
+        expectFastConvolutionProductsMatchTheLoops(input: [c.batch, c.inputChannels, c.size, c.size],
+                                                   weight: [c.outputChannels, c.inputChannels, c.kernel, c.kernel],
+                                                   stride: c.stride, padding: c.padding)
+    }
+
+    /// Non-square kernels take shifted windows forward and for the weight gradient (the input
+    /// adjoint unfolds); one sample; an image narrower than the kernel.
+    @Test(arguments: [
+        (input: [1, 3, 12, 11], weight: [4, 3, 3, 1], padding: 1),
+        (input: [2, 2, 10, 12], weight: [3, 2, 1, 3], padding: 0),
+        (input: [2, 3, 12, 2], weight: [2, 3, 3, 3], padding: 2),
+    ])
+    func unusualConvolutionShapesMatchTheLoops(_ c: (input: [Int], weight: [Int], padding: Int)) {
+        expectFastConvolutionProductsMatchTheLoops(input: c.input, weight: c.weight, stride: 1, padding: c.padding)
+    }
+
+    private func expectFastConvolutionProductsMatchTheLoops(input: [Int], weight: [Int], stride: Int, padding: Int) {
         for dtype in [DType.float32, .float64] {
-            let x = randomFloat([c.batch, c.inputChannels, c.size, c.size], seed: 5).converted(to: dtype)
-            let w = randomFloat([c.outputChannels, c.inputChannels, c.kernel, c.kernel], seed: 6).converted(to: dtype)
-            let g = ReferenceKernels.geometry(input: x.shape, weight: w.shape, stride: c.stride, padding: c.padding)
-            let y = randomFloat([c.batch, c.outputChannels, g.outputHeight, g.outputWidth], seed: 7).converted(to: dtype)
+            let x = randomFloat(input, seed: 5).converted(to: dtype)
+            let w = randomFloat(weight, seed: 6).converted(to: dtype)
+            let g = ReferenceKernels.geometry(input: x.shape, weight: w.shape, stride: stride, padding: padding)
+            let y = randomFloat([g.batch, g.outputChannels, g.outputHeight, g.outputWidth], seed: 7).converted(to: dtype)
             let fast = ReferenceKernels.fastConvolutionProducts(x: x, w: w, y: y, g)
             let pairs = [(fast.forward, ReferenceKernels.conv2d(x, w, g)),
                          (fast.inputAdjoint, ReferenceKernels.convolutionInputAdjoint(y, w, g)),
@@ -51,7 +68,7 @@ import TensorCore
             for (name, (fastResult, reference)) in zip(["forward", "input adjoint", "weight gradient"], pairs) {
                 #expect(fastResult.shape == reference.shape)
                 let worst = zip(fastResult.doubles, reference.doubles).map { Swift.abs($0 - $1) }.max() ?? 0
-                #expect(worst < (dtype == .float32 ? 1e-4 : 1e-12), "\(name), \(dtype): worst difference \(worst)")
+                #expect(worst < (dtype == .float32 ? 1e-4 : 1e-12), "\(name), \(dtype), \(input) ∗ \(weight): worst difference \(worst)")
             }
         }
     }

@@ -8,10 +8,11 @@
 /// i·Wp + j. The product W · unfold(x) reads the padded planes through a table of those row
 /// offsets, and nothing is unfolded.
 ///
-/// The price is that the product runs over every grid position, including the 2p columns and p rows
-/// per sample whose windows run off the image; their results are dropped. `usesShiftedWindows`
-/// takes this form only while that waste stays under a half (28×28 images with 3×3 kernels compute
-/// 11 % more, 14×14 ones 22 %, 7×7 ones 47 %: still cheaper than writing out nine copies of the input).
+/// The price is that the product runs over every grid position, including the kw − 1 columns of
+/// every grid row and the kh − 1 − p rows of every sample whose windows run off the image; their
+/// results are dropped. `usesShiftedWindows` takes this form only while that waste is at most a half
+/// (28×28 images with 3×3 kernels compute 11 % more, 14×14 ones 22 %, 7×7 ones 47 %: still cheaper
+/// than writing out nine copies of the input).
 extension ConvolutionKernels {
     /// Whether the shifted-window form applies to `g` and computes at most half again what is needed.
     static func usesShiftedWindows(_ g: ConvolutionGeometry) -> Bool {
@@ -20,9 +21,10 @@ extension ConvolutionKernels {
         return 2 * ShiftedLayout(g).samplePositions <= 3 * g.outputPixels
     }
 
-    /// The geometry of the input adjoint written as a forward convolution, when there is one: for
-    /// stride 1 and a square kernel, the adjoint of a convolution with padding p is the convolution
-    /// of the output side with the weights transposed and flipped, and padding k − 1 − p.
+    /// The geometry of the input adjoint written as a forward convolution: for stride 1, the adjoint
+    /// of a convolution with padding p ≤ k − 1 is the convolution of the output side with the weights
+    /// transposed and flipped, and padding k − 1 − p. Nil unless the kernel is square, because a
+    /// geometry has one padding for both directions.
     static func adjointAsForward(_ g: ConvolutionGeometry) -> ConvolutionGeometry? {
         guard g.stride == 1, g.kernelHeight == g.kernelWidth, g.padding <= g.kernelHeight - 1 else { return nil }
         return ConvolutionGeometry(batch: g.batch, inputChannels: g.outputChannels, outputChannels: g.inputChannels,
@@ -153,7 +155,8 @@ extension ConvolutionKernels {
 
     /// W = grid(y) · unfold(x)ᵀ: one product over every grid position of the batch, whose columns
     /// (c, i, j) are again windows of the padded planes. Positions that are not outputs carry zeros
-    /// in grid(y) and add nothing.
+    /// in grid(y) and add nothing — while x is finite: their windows wrap onto real pixels, and
+    /// 0·NaN is NaN.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func shiftedWeightGradient<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
