@@ -17,7 +17,7 @@ extension Notebook {
     }
 
     /// The error in words. Foundation's file errors become the path and the system's reason.
-    public static func reason(for error: any Error) -> String {
+    static func reason(for error: any Error) -> String {
         let nsError = error as NSError
         if nsError.domain == NSCocoaErrorDomain,
            let path = nsError.userInfo[NSFilePathErrorKey] as? String ?? (nsError.userInfo[NSURLErrorKey] as? URL)?.path {

@@ -31,6 +31,18 @@ import Testing
         #expect(parsed.title == "Title")
     }
 
+    /// A chapter's code sits in one `do` block: its cells lose the common indentation, not their nesting.
+    @Test func codeCellsLoseTheirCommonIndentation() {
+        let parsed = LiterateSource("do {\n    /*: Prose. */\n    for i in 0..<2 {\n        print(i)\n    }\n    /*: End. */\n}")
+        #expect(parsed.blocks == [
+            .code("do {", lines: 1...1),
+            .prose("Prose."),
+            .code("for i in 0..<2 {\n    print(i)\n}", lines: 3...5),
+            .prose("End."),
+            .code("}", lines: 7...7),
+        ])
+    }
+
     @Test func placesOutputUnderTheCellThatMadeIt() {
         let transcript = Transcript(chapter: "01-Test", source: "main.swift", mode: .standard, entries: [
             TranscriptEntry(kind: .text, line: 9, text: "a = 1"),
