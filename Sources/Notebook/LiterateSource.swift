@@ -45,6 +45,7 @@ public struct LiterateSource: Equatable, Sendable {
                     prose.append(line)
                 }
             } else if trimmed.hasPrefix("/*:") {
+                flushProse()
                 flushCode()
                 let rest = String(trimmed.dropFirst(3))
                 if let end = rest.range(of: "*/") {
@@ -56,18 +57,18 @@ public struct LiterateSource: Equatable, Sendable {
                 }
             } else if trimmed.hasPrefix("//:") {
                 flushCode()
-                prose.append(String(trimmed.dropFirst(3)))
-                flushProse()
+                prose.append(String(trimmed.dropFirst(3)))     // runs of `//:` lines read as one paragraph
             } else {
+                flushProse()
                 code.append((index + 1, line))
             }
         }
-        if inMarkup { flushProse() }
+        flushProse()
         flushCode()
-        // Adjacent `//:` lines read as one paragraph.
+        // Pieces of prose with no code between them are paragraphs of one cell.
         self.blocks = blocks.reduce(into: []) { merged, block in
             if case .prose(let next) = block, case .prose(let previous)? = merged.last {
-                merged[merged.count - 1] = .prose(previous + "\n" + next)
+                merged[merged.count - 1] = .prose(previous + "\n\n" + next)
             } else {
                 merged.append(block)
             }

@@ -43,6 +43,15 @@ import Testing
         ])
     }
 
+    /// Two `/*:` blocks with no code between them stay two paragraphs; a run of `//:` lines is one.
+    @Test func adjacentProseBlocksStaySeparateParagraphs() {
+        let parsed = LiterateSource("/*: First paragraph. */\n/*:\n ## A heading\n */\n//: one\n//: line\nlet x = 1")
+        #expect(parsed.blocks == [
+            .prose("First paragraph.\n\n## A heading\n\none\nline"),
+            .code("let x = 1", lines: 7...7),
+        ])
+    }
+
     @Test func placesOutputUnderTheCellThatMadeIt() {
         let transcript = Transcript(chapter: "01-Test", source: "main.swift", mode: .standard, entries: [
             TranscriptEntry(kind: .text, line: 9, text: "a = 1"),
