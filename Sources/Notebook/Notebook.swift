@@ -18,6 +18,8 @@ public final class Notebook {
     private var transcript: Transcript
     private var metrics: [String: Double] = [:]
     private let started = Date()
+    /// Read at the start: a long run may outlive the commit it was started from.
+    private let commit = Notebook.currentCommit()
 
     /// Starts a chapter: applies `--threads`, creates the output folder and prints the title.
     /// `source` is the chapter's file (`#filePath` by default).
@@ -99,7 +101,7 @@ public final class Notebook {
         let wall = Date().timeIntervalSince(started)
         try transcript.write(to: outputDirectory.appendingPathComponent("transcript.json"))
         let formatter = ISO8601DateFormatter()
-        let manifest = RunManifest(chapter: chapter, options: options.summary, commit: Self.currentCommit(), threads: Parallel.threadCount,
+        let manifest = RunManifest(chapter: chapter, options: options.summary, commit: commit, threads: Parallel.threadCount,
                                    started: formatter.string(from: started), wallSeconds: (wall * 10).rounded() / 10, metrics: metrics)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
