@@ -3,8 +3,11 @@ import Foundation
 import GenerativeModels
 import NeuralNetworks
 
-/// The workloads of benchmarks.md, timed the way the PyTorch reference script times them, printed as
-/// JSON lines so the two can be compared as ratios in one run.
+/// The benchmark workloads, timed the way `Scripts/torch-bench.py` times their PyTorch twins, printed
+/// as JSON lines so the two can be compared as ratios in one run (`Scripts/compare-speed`).
+///
+/// The first five are the specified workloads (gemm, conv and the source's full-width models); the
+/// `-chapter-step` ones and `classifier-step` are the training steps the chapters' default runs take.
 @main
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,6 +30,7 @@ struct Bench: ParsableCommand {
     var unetWidth: Int = 32
 
     func validate() throws {
+        do { _ = try GemmPlan.requestedTile() } catch { throw ValidationError("\(error)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if reps < 1 { throw ValidationError("--reps must be at least 1, got \(reps)") }
         if warmup < 0 { throw ValidationError("--warmup must not be negative, got \(warmup)") }
@@ -35,6 +39,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if let threads { Parallel.threadCount = threads }
+        describeMachine()
         let timer = Timer(reps: reps, warmup: warmup)
         for workload in Workload.allCases where only == nil || only == workload {
             workload.run(timer, unetWidth: unetWidth)
@@ -47,16 +52,36 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case dcganStep = "dcgan-step"
     case vaeStep = "vae-step"
     case ddpmStep = "ddpm-step"
+    case ganChapterStep = "gan-chapter-step"
+    case vaeChapterStep = "vae-chapter-step"
+    case ddpmChapterStep = "ddpm-chapter-step"
+    case classifierStep = "classifier-step"
 
     func run(_ timer: Timer, unetWidth: Int) {
         switch self {
         case .gemm: benchGemm(timer)
         case .conv: benchConv(timer)
-        case .dcganStep: benchDCGAN(timer)
+        case .dcganStep: benchDCGAN(timer, widths: [512, 256, 128], imageChannels: 3, name: rawValue)
         case .vaeStep: benchVAE(timer)
         case .ddpmStep: benchDDPM(timer, width: unetWidth)
+        case .ganChapterStep: benchDCGAN(timer, widths: [128, 64, 32], imageChannels: 1, name: rawValue)
+        case .vaeChapterStep: benchChapterVAE(timer)
+        case .ddpmChapterStep: benchChapterDDPM(timer)
+        case .classifierStep: benchClassifier(timer)
         }
     }
+}
+
+/// One line about the machine and the plan the kernels made for it, before any workload: a speed
+/// figure means nothing without the processor it was measured on.
+func describeMachine() {
+    let processor = Processor.current, plan = GemmPlan.current
+    log("[machine] \(processor.model); \(processor.vectorBits)-bit vectors, \(processor.vectorRegisters) registers; "
+        + "L1 \(processor.level1Bytes >> 10) KiB, L2 \(processor.level2Bytes >> 10) KiB, L3 \(processor.level3Bytes >> 10) KiB; "
+        + "GEMM \(plan); \(Parallel.threadCount) thread(s)")
+    emit([("workload", "machine"), ("impl", "swift"), ("processor", processor.model), ("vector_bits", processor.vectorBits),
+          ("vector_registers", processor.vectorRegisters), ("l1_bytes", processor.level1Bytes), ("l2_bytes", processor.level2Bytes),
+          ("l3_bytes", processor.level3Bytes), ("gemm_tile", plan.tile.rawValue), ("kc", plan.kc), ("mc", plan.mc), ("nc", plan.nc)])
 }
 
 /// Warm-up, then `reps` timed repetitions; a repetition repeats the call until it lasts
@@ -96,6 +121,12 @@ func emit(_ fields: [(String, Any)]) {
         return "\"\(key)\":\(rendered)"
     }.joined(separator: ",")
     FileHandle.standardOutput.write(Data("{\(body)}\n".utf8))
+}
+
+/// The JSON line of a training step: images per second over the median step.
+func emitStep(_ workload: String, batch: Int, _ t: (median: Double, min: Double, max: Double, inner: Int), extra: [(String, Any)] = []) {
+    emit([("workload", workload), ("impl", "swift")] + extra + [("batch", batch), ("unit", "img/s"), ("value", Double(batch) / t.median),
+         ("median_s", t.median), ("min_s", t.min), ("max_s", t.max)])
 }
 
 func log(_ message: String) {
@@ -138,17 +169,18 @@ func benchConv(_ timer: Timer) {
 
 // MARK: - dcgan-step
 
-/// One GAN iteration of the source's full-width DCGAN on 64 images of 3×32×32: the discriminator's
-/// step on real and detached fake images, then the generator's step through the frozen discriminator.
-func benchDCGAN(_ timer: Timer) {
+/// One GAN iteration on 64 images of 32×32: the discriminator's step on real and detached fake
+/// images, then the generator's step through the frozen discriminator. `dcgan-step` is the source's
+/// full-width DCGAN on 3 channels; `gan-chapter-step` the GAN chapter's default, 128-64-32 on one.
+func benchDCGAN(_ timer: Timer, widths: [Int], imageChannels: Int, name: String) {
     var rng = RandomGenerator(seed: 0)
     let batch = 64
-    let generator = DCGANGenerator(latentCount: 100, widths: [512, 256, 128], imageChannels: 3, using: &rng)
-    let discriminator = DCGANDiscriminator(widths: [128, 256, 512], imageChannels: 3, using: &rng)
-    log("[params] dcgan G: \(generator.parameterCount)  D: \(discriminator.parameterCount)")
+    let generator = DCGANGenerator(latentCount: 100, widths: widths, imageChannels: imageChannels, using: &rng)
+    let discriminator = DCGANDiscriminator(widths: widths.reversed(), imageChannels: imageChannels, using: &rng)
+    log("[params] \(name) G: \(generator.parameterCount)  D: \(discriminator.parameterCount)")
     let generatorOptimizer = Adam(generator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
     let discriminatorOptimizer = Adam(discriminator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
-    let real = Tensor.randomUniform([batch, 3, 32, 32], low: -1, high: 1, using: &rng)
+    let real = Tensor.randomUniform([batch, imageChannels, 32, 32], low: -1, high: 1, using: &rng)
     let ones = Tensor.ones([batch]), zeros = Tensor.zeros([batch])
     let t = timer.secondsPerCall {
         let fake = generator(Tensor.randomNormal([batch, 100, 1, 1], using: &rng))
@@ -164,8 +196,7 @@ func benchDCGAN(_ timer: Timer) {
         discriminator.setRequiresGrad(true)
         generatorOptimizer.step()
     }
-    emit([("workload", "dcgan-step"), ("impl", "swift"), ("batch", batch), ("unit", "img/s"), ("value", Double(batch) / t.median),
-          ("reps", timer.reps), ("median_s", t.median), ("min_s", t.min), ("max_s", t.max)])
+    emitStep(name, batch: batch, t)
 }
 
 // MARK: - vae-step
@@ -188,8 +219,7 @@ func benchVAE(_ timer: Timer) {
         loss.backward()
         optimizer.step()
     }
-    emit([("workload", "vae-step"), ("impl", "swift"), ("batch", batch), ("unit", "img/s"), ("value", Double(batch) / t.median),
-          ("reps", timer.reps), ("median_s", t.median), ("min_s", t.min), ("max_s", t.max)])
+    emitStep("vae-step", batch: batch, t)
 }
 
 // MARK: - ddpm-step
@@ -218,6 +248,70 @@ func benchDDPM(_ timer: Timer, width: Int) {
         loss.backward()
         optimizer.step()
     }
-    emit([("workload", "ddpm-step"), ("impl", "swift"), ("width", width), ("batch", batch), ("unit", "img/s"), ("value", Double(batch) / t.median),
-          ("reps", timer.reps), ("median_s", t.median), ("min_s", t.min), ("max_s", t.max)])
+    emitStep("ddpm-step", batch: batch, t, extra: [("width", width)])
+}
+
+// MARK: - the chapters' default steps
+
+/// The VAE chapter's step: one channel, batch 128, the per-image negative ELBO with s = 0.3
+/// (‖x − x̂‖² / 2s² summed over pixels, plus KL, both averaged over the batch), Adam 10⁻³.
+func benchChapterVAE(_ timer: Timer) {
+    var rng = RandomGenerator(seed: 0)
+    let batch = 128, spread = 0.3
+    let model = VariationalAutoencoder(imageChannels: 1, latentCount: 32, using: &rng)
+    log("[params] vae-chapter-step: \(model.parameterCount)")
+    let optimizer = Adam(model.parameters, learningRate: 1e-3)
+    let x = Tensor.randomUniform([batch, 1, 32, 32], low: -1, high: 1, using: &rng)
+    let t = timer.secondsPerCall {
+        let (mean, logVariance) = model.encode(x)
+        let z = VariationalAutoencoder.reparameterize(mean: mean, logVariance: logVariance, using: &rng)
+        let reconstruction = mseLoss(model.decode(z), x, reduction: .sum) * (1 / (2 * spread * spread * Double(batch)))
+        let loss = reconstruction + gaussianKLDivergence(mean: mean, logVariance: logVariance)
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+    }
+    emitStep("vae-chapter-step", batch: batch, t)
+}
+
+/// The diffusion chapter's step: TinyUNet at width 16 with a table of ten classes and the null
+/// label, labels dropped with probability 0.2, batch 64 of 1×28×28, Adam 10⁻³.
+func benchChapterDDPM(_ timer: Timer) {
+    var rng = RandomGenerator(seed: 0)
+    let batch = 64, classCount = 10
+    let model = TinyUNet(width: 16, classCount: classCount, using: &rng)
+    log("[params] ddpm-chapter-step: \(model.parameterCount)")
+    let optimizer = Adam(model.parameters, learningRate: 1e-3)
+    let diffusion = GaussianDiffusion(schedule: .linear())
+    let x0 = Tensor.randomUniform([batch, 1, 28, 28], low: -1, high: 1, using: &rng)
+    let labels = (0..<batch).map { $0 % classCount }
+    let t = timer.secondsPerCall {
+        let steps = (0..<batch).map { _ in rng.nextInt(below: 1000) }
+        let noise = Tensor.randomNormal(x0.shape, using: &rng)
+        let dropped = labels.map { rng.nextUniform() < 0.2 ? classCount : $0 }
+        let loss = mseLoss(model(diffusion.noised(x0, steps: steps, noise: noise), timesteps: steps, labels: dropped), noise)
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+    }
+    emitStep("ddpm-chapter-step", batch: batch, t)
+}
+
+/// A step of the FID-FMNIST classifier's training: widths 16/32/64 and 128 features, batch 64 of
+/// 1×32×32, cross-entropy, Adam 2·10⁻³.
+func benchClassifier(_ timer: Timer) {
+    var rng = RandomGenerator(seed: 0)
+    let batch = 64
+    let model = FashionClassifier(widths: [16, 32, 64], featureCount: 128, using: &rng)
+    log("[params] classifier-step: \(model.parameterCount)")
+    let optimizer = Adam(model.parameters, learningRate: 2e-3)
+    let x = Tensor.randomUniform([batch, 1, 32, 32], low: -1, high: 1, using: &rng)
+    let labels = (0..<batch).map { $0 % FashionClassifier.classCount }
+    let t = timer.secondsPerCall {
+        let loss = crossEntropy(model(x), labels: labels)
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+    }
+    emitStep("classifier-step", batch: batch, t)
 }

@@ -61,7 +61,8 @@ enum MatrixMultiply {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func multiply<T: TensorScalar>(m: Int, n: Int, k: Int, _ a: MatrixView<T>, _ b: MatrixView<T>,
-                                          _ c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool, parallel: Bool = true) {
+                                          _ c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool, parallel: Bool = true,
+                                          plan: GemmPlan = .current) {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
@@ -70,7 +71,7 @@ enum MatrixMultiply {
         if T.self == Float.self {
             let af = unsafeBitCast(a, to: MatrixView<Float>.self), bf = unsafeBitCast(b, to: MatrixView<Float>.self)
             let cf = UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self)
-            PackedFloatGemm.multiply(m: m, n: n, k: k, af, bf, cf, ldc: ldc, accumulate: accumulate, parallel: parallel)
+            PackedFloatGemm.multiply(m: m, n: n, k: k, af, bf, cf, ldc: ldc, accumulate: accumulate, parallel: parallel, plan: plan)
         } else {
             rowOrderLoop(m: m, n: n, k: k, a, b, c, ldc: ldc, accumulate: accumulate, parallel: parallel)
         }
@@ -95,31 +96,93 @@ enum MatrixMultiply {
     }
 }
 
+/// How the packed Float GEMM cuts its work on one processor: the register tile and three cache blocks.
+///
+/// The blocks follow the analytical model of BLIS (Low et al., "Analytical modeling is enough for
+/// high-performance BLIS", 2016): one packed panel of B, kc × nr, stays in half of L1 while panels
+/// of A stream past it; A's packed block, mc × kc, stays in half of L2; B's packed block, kc × nc,
+/// in a share of L3. Blocks change where each partial sum over k starts, so results are bitwise
+/// reproducible for one plan (one machine), not across plans.
+public struct GemmPlan: Sendable, Equatable, CustomStringConvertible {
+    /// The register tile: six rows of A times two vectors' worth of B's columns, twelve accumulators.
+    public enum Tile: String, CaseIterable, Sendable {
+        /// 6 × 16 in SIMD8s: twelve accumulators fit sixteen 256-bit registers (or 32 NEON ones).
+        case simd8 = "6x16"
+        /// 6 × 32 in SIMD16s: twice the arithmetic per instruction where registers are 512 bits wide.
+        case simd16 = "6x32"
+
+        /// Columns of the tile.
+        public var columns: Int { self == .simd16 ? 32 : 16 }
+    }
+
+    public let tile: Tile
+    /// Depth of a packed block (along k), rows of A's block, columns of B's block.
+    public let kc: Int, mc: Int, nc: Int
+    /// Rows of the tile.
+    public static let rows = 6
+
+    /// The plan for `processor`: its widest tile unless one is named, and blocks from its caches.
+    public init(for processor: Processor, tile: Tile? = nil, threads: Int = Parallel.threadCount) {
+        let tile = tile ?? (processor.vectorBits >= 512 ? .simd16 : .simd8)
+        let floatBytes = MemoryLayout<Float>.size
+        func multiple(_ value: Int, of unit: Int, in range: ClosedRange<Int>) -> Int {
+            min(max(value, range.lowerBound), range.upperBound) / unit * unit
+        }
+        let kc = multiple(processor.level1Bytes / 2 / (tile.columns * floatBytes), of: 16, in: 128...512)
+        let mc = multiple(processor.level2Bytes / 2 / (kc * floatBytes), of: Self.rows, in: 48...1536)
+        let nc = multiple(processor.level3Bytes / 4 / max(1, threads) / (kc * floatBytes), of: tile.columns, in: 512...4096)
+        self.init(tile: tile, kc: kc, mc: mc, nc: nc)
+    }
+
+    init(tile: Tile, kc: Int, mc: Int, nc: Int) {
+        precondition(kc > 0 && mc % Self.rows == 0 && mc > 0 && nc % tile.columns == 0 && nc > 0, "GemmPlan: blocks \(kc), \(mc), \(nc)")
+        (self.tile, self.kc, self.mc, self.nc) = (tile, kc, mc, nc)
+    }
+
+    /// The environment variable that forces a tile on any machine, for timing and testing each path.
+    public static let tileVariable = "GENERATIVE_SWIFT_GEMM_TILE"
+
+    /// The tile named by `GENERATIVE_SWIFT_GEMM_TILE`: nil when unset, an error naming the
+    /// allowed values when it is set to anything else.
+    public static func requestedTile() throws -> Tile? {
+        guard let text = ProcessInfo.processInfo.environment[tileVariable], !text.isEmpty else { return nil }
+        guard let tile = Tile(rawValue: text) else {
+            throw PlanError(message: "\(tileVariable)=\(text) names no tile; use \(Tile.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
+        return tile
+    }
+
+    /// The plan the kernels use: this processor's, with the tile `GENERATIVE_SWIFT_GEMM_TILE` names.
+    /// A value that names no tile is reported once on stderr and ignored (`Bench` refuses it).
+    public static let current: GemmPlan = {
+        do {
+            return GemmPlan(for: .current, tile: try requestedTile())
+        } catch {
+            FileHandle.standardError.write(Data("warning: \(error); using this processor's own plan\n".utf8))
+            return GemmPlan(for: .current)
+        }
+    }()
+
+    public var description: String { "tile \(tile.rawValue), blocks kc \(kc) mc \(mc) nc \(nc)" }
+
+    public struct PlanError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+}
+
 /// The packed SIMD GEMM for Float.
 ///
 /// B is copied into panels of `nr` columns and A into panels of 6 rows, each laid out in the order
 /// the micro-kernel reads them; the micro-kernel keeps a 6×`nr` tile of C in twelve vector
-/// registers and streams through k. Blocking by KC×MC keeps the packed panels in cache.
+/// registers and streams through k. Blocking by the plan's kc × mc keeps the packed panels in cache.
 enum PackedFloatGemm {
-    /// Whether the CPU has 512-bit vector registers (AVX-512). Then the tile is 6×32 in SIMD16s,
-    /// which doubles the arithmetic per instruction; elsewhere it is 6×16 in SIMD8s, because
-    /// twelve SIMD16 accumulators would not fit in sixteen 256-bit (or 128-bit NEON) registers.
-    static let hasWideVectors: Bool = {
-        #if os(Linux) && arch(x86_64)
-        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
-            .split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
-        return flags.split(separator: " ").contains("avx512f")
-        #else
-        return false
-        #endif
-    }()
-    static let mr = 6
-    static let nr = hasWideVectors ? 32 : 16
-    static let kc = 256, mc = 96, nc = 2048
+    static let mr = GemmPlan.rows
 
     static func multiply(m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
-                         _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool) {
+                         _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool, plan: GemmPlan) {
         // Split C into column stripes (or row stripes when it is tall and thin), one per task.
+        let nr = plan.tile.columns
         let tasks = parallel ? Parallel.threadCount : 1
         let columnPanels = (n + nr - 1) / nr, rowPanels = (m + mr - 1) / mr
         let splitColumns = columnPanels >= rowPanels || columnPanels >= 2 * tasks
@@ -131,45 +194,53 @@ enum PackedFloatGemm {
             if splitColumns {
                 let j0 = first * nr, j1 = min(n, last * nr)
                 guard j1 > j0 else { return }
-                serial(m: m, n: j1 - j0, k: k, a, b.from(column: j0), cBox.value + j0, ldc: ldc, accumulate: accumulate)
+                serial(m: m, n: j1 - j0, k: k, a, b.from(column: j0), cBox.value + j0, ldc: ldc, accumulate: accumulate, plan: plan)
             } else {
                 let i0 = first * mr, i1 = min(m, last * mr)
                 guard i1 > i0 else { return }
-                serial(m: i1 - i0, n: n, k: k, a.from(row: i0), b, cBox.value + i0 * ldc, ldc: ldc, accumulate: accumulate)
+                serial(m: i1 - i0, n: n, k: k, a.from(row: i0), b, cBox.value + i0 * ldc, ldc: ldc, accumulate: accumulate, plan: plan)
             }
         }
     }
 
     private static func serial(m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
-                               _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        MemoryPool.withScratch(Float.self, count: kc * (min(n, nc) + nr)) { packedB in
-            MemoryPool.withScratch(Float.self, count: kc * (min(m, mc) + mr)) { packedA in
-                blocked(m: m, n: n, k: k, a, b, c, ldc: ldc, accumulate: accumulate, packedA: packedA, packedB: packedB)
+                               _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, plan: GemmPlan) {
+        let (kc, nr) = (min(plan.kc, k), plan.tile.columns)
+        MemoryPool.withScratch(Float.self, count: kc * (min(n, plan.nc) + nr)) { packedB in
+            MemoryPool.withScratch(Float.self, count: kc * (min(m, plan.mc) + mr)) { packedA in
+                switch plan.tile {
+                case .simd16:
+                    blocked(SIMD16<Float>.self, m: m, n: n, k: k, a, b, c, ldc: ldc, accumulate: accumulate, plan: plan,
+                            packedA: packedA, packedB: packedB)
+                case .simd8:
+                    blocked(SIMD8<Float>.self, m: m, n: n, k: k, a, b, c, ldc: ldc, accumulate: accumulate, plan: plan,
+                            packedA: packedA, packedB: packedB)
+                }
             }
         }
     }
 
-    /// The blocked loops around the micro-kernel, with the packing buffers supplied.
-    private static func blocked(m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
-                                _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-                                packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>) {
-        for j0 in stride(from: 0, to: n, by: nc) {
-            let nb = min(nc, n - j0)
-            for p0 in stride(from: 0, to: k, by: kc) {
-                let kb = min(kc, k - p0)
-                packB(b, rows: p0, kb, columns: j0, nb, into: packedB)
-                for i0 in stride(from: 0, to: m, by: mc) {
-                    let mb = min(mc, m - i0)
+    /// The blocked loops around the micro-kernel, with the packing buffers supplied; the tile is
+    /// 6 rows × two vectors of type `V`.
+    @inline(__always)
+    private static func blocked<V: SIMD>(_: V.Type, m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
+                                         _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, plan: GemmPlan,
+                                         packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>)
+    where V.Scalar == Float {
+        let nr = 2 * V.scalarCount
+        for j0 in stride(from: 0, to: n, by: plan.nc) {
+            let nb = min(plan.nc, n - j0)
+            for p0 in stride(from: 0, to: k, by: plan.kc) {
+                let kb = min(plan.kc, k - p0)
+                packB(b, rows: p0, kb, columns: j0, nb, panelWidth: nr, into: packedB)
+                for i0 in stride(from: 0, to: m, by: plan.mc) {
+                    let mb = min(plan.mc, m - i0)
                     packA(a, rows: i0, mb, columns: p0, kb, into: packedA)
                     for jr in stride(from: 0, to: nb, by: nr) {
                         for ir in stride(from: 0, to: mb, by: mr) {
                             let (panelA, panelB, tile) = (packedA + ir * kb, packedB + jr * kb, c + (i0 + ir) * ldc + j0 + jr)
-                            let (rows, columns, add) = (min(mr, mb - ir), min(nr, nb - jr), accumulate || p0 > 0)
-                            if hasWideVectors {
-                                microKernel(SIMD16<Float>.self, kb, panelA, panelB, tile, ldc: ldc, rows: rows, columns: columns, accumulate: add)
-                            } else {
-                                microKernel(SIMD8<Float>.self, kb, panelA, panelB, tile, ldc: ldc, rows: rows, columns: columns, accumulate: add)
-                            }
+                            microKernel(V.self, kb, panelA, panelB, tile, ldc: ldc, rows: min(mr, mb - ir), columns: min(nr, nb - jr),
+                                        accumulate: accumulate || p0 > 0)
                         }
                     }
                 }
@@ -183,6 +254,17 @@ enum PackedFloatGemm {
         var out = packed
         for ir in stride(from: 0, to: mb, by: mr) {
             let rows = min(mr, mb - ir)
+            if rows == mr && a.rowsAreContiguous {
+                // Six rows read side by side, each contiguous along p.
+                let r0 = a.base + a.rowOffset(i0 + ir) + p0, r1 = a.base + a.rowOffset(i0 + ir + 1) + p0
+                let r2 = a.base + a.rowOffset(i0 + ir + 2) + p0, r3 = a.base + a.rowOffset(i0 + ir + 3) + p0
+                let r4 = a.base + a.rowOffset(i0 + ir + 4) + p0, r5 = a.base + a.rowOffset(i0 + ir + 5) + p0
+                for p in 0..<kb {
+                    out[0] = r0[p]; out[1] = r1[p]; out[2] = r2[p]; out[3] = r3[p]; out[4] = r4[p]; out[5] = r5[p]
+                    out += mr
+                }
+                continue
+            }
             for p in 0..<kb {
                 for r in 0..<mr { out[r] = r < rows ? a[i0 + ir + r, p0 + p] : 0 }
                 out += mr
@@ -190,8 +272,8 @@ enum PackedFloatGemm {
         }
     }
 
-    /// Panels of `nr` columns: for each p, the nr values B[p, j..<j+nr] (zero beyond the edge).
-    private static func packB(_ b: MatrixView<Float>, rows p0: Int, _ kb: Int, columns j0: Int, _ nb: Int,
+    /// Panels of `panelWidth` columns: for each p, B[p, j..<j+panelWidth] (zero beyond the edge).
+    private static func packB(_ b: MatrixView<Float>, rows p0: Int, _ kb: Int, columns j0: Int, _ nb: Int, panelWidth nr: Int,
                               into packed: UnsafeMutablePointer<Float>) {
         var out = packed
         for jr in stride(from: 0, to: nb, by: nr) {
@@ -219,7 +301,7 @@ enum PackedFloatGemm {
             }
             for p in 0..<kb {
                 if columns == nr && b.rowsAreContiguous {
-                    copyPanelRow(from: b.base + b.rowOffset(p0 + p) + j0 + jr, to: out)
+                    copyPanelRow(from: b.base + b.rowOffset(p0 + p) + j0 + jr, to: out, count: nr)
                 } else {
                     for col in 0..<nr { out[col] = col < columns ? b[p0 + p, j0 + jr + col] : 0 }
                 }
@@ -228,12 +310,12 @@ enum PackedFloatGemm {
         }
     }
 
-    /// Copies `nr` floats with vector loads and stores: a library call per 32 floats costs more
-    /// than the copy.
+    /// Copies `count` floats (a multiple of 16) with vector loads and stores: a library call per
+    /// panel row costs more than the copy.
     @inline(__always)
-    private static func copyPanelRow(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>) {
+    private static func copyPanelRow(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
         let (source, target) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(target))
-        let (bytes, vectorBytes) = (nr &* MemoryLayout<Float>.size, MemoryLayout<SIMD16<Float>>.size)
+        let (bytes, vectorBytes) = (count &* MemoryLayout<Float>.size, MemoryLayout<SIMD16<Float>>.size)
         var offset = 0
         while offset < bytes {
             target.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self), toByteOffset: offset,
@@ -263,7 +345,7 @@ enum PackedFloatGemm {
             s = V(repeating: pa[5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
             pa += 6
         }
-        if rows == mr && columns == nr {
+        if rows == mr && columns == 2 * width {
             @inline(__always) func store(_ r: Int, _ lo: V, _ hi: V) {
                 let row = UnsafeMutableRawPointer(c + r * ldc)
                 var lo = lo, hi = hi

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+@testable import TensorCore
+
+/// The GEMM plans itself from the processor, and every tile it can choose computes the same product
+/// as the triple loop on this machine, whichever one this machine would pick.
+@Suite struct GemmPlanTests {
+    /// The plans of two machines seen here, and a small one, from their cache sizes alone.
+    @Test func blocksFollowTheCaches() {
+        let xeon = Processor(model: "Xeon", vectorBits: 512, vectorRegisters: 32,
+                             level1Bytes: 48 << 10, level2Bytes: 2 << 20, level3Bytes: 300 << 20)
+        let plan = GemmPlan(for: xeon, threads: 2)
+        #expect(plan.tile == .simd16)
+        #expect(plan.kc == 192)                        // 192 × 32 floats = 24 KiB, half of L1
+        #expect(plan.mc == 1362)                       // 1362 × 192 floats ≈ 1 MiB, half of L2
+        #expect(plan.nc == 4096)                       // capped
+        let avx2 = Processor(model: "AVX2", vectorBits: 256, vectorRegisters: 16,
+                             level1Bytes: 32 << 10, level2Bytes: 512 << 10, level3Bytes: 8 << 20)
+        let small = GemmPlan(for: avx2, threads: 2)
+        #expect(small.tile == .simd8 && small.kc == 256 && small.mc == 252 && small.nc == 1024)
+        #expect(GemmPlan(for: xeon, tile: .simd8, threads: 2).kc == 384)
+    }
+
+    @Test func cacheSizesParseAsSysfsWritesThem() {
+        #if os(Linux)
+        #expect(Processor.parseSize("48K") == 48 << 10)
+        #expect(Processor.parseSize("2048K") == 2 << 20)
+        #expect(Processor.parseSize("32M") == 32 << 20)
+        #expect(Processor.parseSize("512") == 512)
+        #expect(Processor.parseSize("") == nil && Processor.parseSize("K") == nil && Processor.parseSize("4X") == nil)
+        #endif
+    }
+
+    /// Each tile, with the machine's blocks and with blocks small enough that every edge is crossed
+    /// (several kc, mc and nc blocks, partial tiles), on every operand layout the kernels pack:
+    /// row-major, transposed, and rows or columns taken from offset tables.
+    @Test(arguments: GemmPlan.Tile.allCases)
+    func everyTileMatchesTheTripleLoop(_ tile: GemmPlan.Tile) {
+        let machine = GemmPlan(for: .current, tile: tile)
+        let tiny = GemmPlan(tile: tile, kc: 16, mc: 12, nc: 2 * tile.columns)
+        for plan in [machine, tiny] {
+            for (m, n, k) in [(1, 1, 1), (6, 32, 16), (7, 33, 300), (13, 100, 257), (97, 17, 5)] {
+                for layout in Layout.allCases {
+                    let worst = worstDifference(m: m, n: n, k: k, layout: layout, plan: plan)
+                    #expect(worst <= 1e-5 * Float(k).squareRoot(), "\(plan), \(m)×\(n)×\(k), \(layout): worst \(worst)")
+                }
+            }
+        }
+    }
+
+    enum Layout: CaseIterable { case rowMajor, transposedA, transposedB, rowOffsetsB, columnOffsetsB, accumulated }
+
+    private func worstDifference(m: Int, n: Int, k: Int, layout: Layout, plan: GemmPlan) -> Float {
+        var rng = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
+        let a = (0..<(m * k)).map { _ in Float(rng.nextUniform() * 2 - 1) }
+        let b = (0..<(k * n + 7)).map { _ in Float(rng.nextUniform() * 2 - 1) }
+        let start = (0..<(m * n)).map { _ in Float(rng.nextUniform()) }
+        // Offsets that skip around inside b: row p starts at (p·n + 3) mod room, as a shifted window would.
+        let rowOffsets = (0..<k).map { ($0 * n + 3) % (k * n + 7 - n) }
+        let columnOffsets = (0..<n).map { ($0 * k + 5) % (k * n + 7 - k) }
+        var fast = start, reference = start
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                rowOffsets.withUnsafeBufferPointer { rows in
+                    columnOffsets.withUnsafeBufferPointer { columns in
+                        let (pa, pb) = (a.baseAddress!, b.baseAddress!)
+                        var viewA = MatrixView(base: pa, rowStride: k, columnStride: 1)
+                        var viewB = MatrixView(base: pb, rowStride: n, columnStride: 1)
+                        switch layout {
+                        case .rowMajor, .accumulated: break
+                        case .transposedA: viewA = MatrixView(base: pa, rowStride: 1, columnStride: m)
+                        case .transposedB: viewB = MatrixView(base: pb, rowStride: 1, columnStride: k)
+                        case .rowOffsetsB: viewB = MatrixView(base: pb, rowStride: 0, columnStride: 1, rowOffsets: rows.baseAddress!)
+                        case .columnOffsetsB: viewB = MatrixView(base: pb, rowStride: 1, columnStride: 0, columnOffsets: columns.baseAddress!)
+                        }
+                        let accumulate = layout == .accumulated
+                        fast.withUnsafeMutableBufferPointer {
+                            MatrixMultiply.multiply(m: m, n: n, k: k, viewA, viewB, $0.baseAddress!, ldc: n, accumulate: accumulate, plan: plan)
+                        }
+                        reference.withUnsafeMutableBufferPointer {
+                            MatrixMultiply.reference(m: m, n: n, k: k, viewA, viewB, $0.baseAddress!, ldc: n, accumulate: accumulate)
+                        }
+                    }
+                }
+            }
+        }
+        return zip(fast, reference).map { Swift.abs($0 - $1) }.max() ?? 0
+    }
+}
