@@ -28,6 +28,12 @@ import TensorCore
         (batch: 2, inputChannels: 16, outputChannels: 8, size: 4, kernel: 4, stride: 1, padding: 0),
         // Stride 2 to 17×17 = 289 output pixels: large enough for the per-sample unfolding path.
         (batch: 2, inputChannels: 3, outputChannels: 4, size: 34, kernel: 3, stride: 2, padding: 1),
+        // 4×4 kernels at stride 2 go through the input's phases (the VAE's and DCGAN's layers), as
+        // does a 6×6 kernel at stride 3; an odd size whose phases would give one output too many unfolds.
+        (batch: 2, inputChannels: 3, outputChannels: 5, size: 16, kernel: 4, stride: 2, padding: 1),
+        (batch: 3, inputChannels: 4, outputChannels: 6, size: 32, kernel: 4, stride: 2, padding: 1),
+        (batch: 2, inputChannels: 2, outputChannels: 3, size: 12, kernel: 6, stride: 3, padding: 0),
+        (batch: 2, inputChannels: 2, outputChannels: 3, size: 15, kernel: 4, stride: 2, padding: 1),
         // Stride 1 on images large enough for shifted windows: the usual padding, none, more than
         // the usual (the adjoint then pads by less), a 1×1 kernel, a 5×5 one, and 7×7 images.
         (batch: 2, inputChannels: 3, outputChannels: 4, size: 17, kernel: 3, stride: 1, padding: 1),

@@ -23,9 +23,10 @@ public struct ConvolutionGeometry: Equatable, Sendable {
 /// The three products of a convolution. With x the input side, y the output side and W the
 /// weight, all three are derivatives of one sum, Σ x[n,c,oh·s−p+i, ow·s−p+j] · W[o,c,i,j] · y[n,o,oh,ow]:
 /// `forward` (→ y), `inputAdjoint` (→ x; this is the transposed convolution) and
-/// `weightGradient` (→ W). Fast versions call the GEMM, on unfolded patches (im2col) or, for
-/// stride 1, on shifted windows of the padded input (`ShiftedConvolution.swift`); `reference…`
-/// versions are the plain loops.
+/// `weightGradient` (→ W). Fast versions call the GEMM: for stride 1 on shifted windows of the
+/// padded input (`ShiftedConvolution.swift`), for larger strides on shifted windows of the input's
+/// phases where that is cheaper (`PolyphaseConvolution.swift`), else on unfolded patches (im2col);
+/// `reference…` versions are the plain loops.
 enum ConvolutionKernels {
     // MARK: - Unfolding
 
@@ -131,6 +132,9 @@ enum ConvolutionKernels {
         if usesShiftedWindows(g) {
             return shiftedForward(UnsafePointer(x.baseAddress!), UnsafePointer(w.baseAddress!), y.baseAddress!, g)
         }
+        if let polyphase = Polyphase(g) {
+            return polyphaseForward(UnsafePointer(x.baseAddress!), w.baseAddress!, y.baseAddress!, polyphase)
+        }
         let weights = MatrixView(base: UnsafePointer(w.baseAddress!), rowStride: g.patchSize, columnStride: 1)
         let sampleSize = g.inputChannels * g.height * g.width
         if g.outputPixels >= batchedBelowPixels {
@@ -170,6 +174,9 @@ enum ConvolutionKernels {
                                               _ x: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
         if let adjoint = adjointAsForward(g), usesShiftedWindows(adjoint) {
             return shiftedInputAdjoint(UnsafePointer(y.baseAddress!), UnsafePointer(w.baseAddress!), x.baseAddress!, g, adjoint: adjoint)
+        }
+        if let polyphase = Polyphase(g) {
+            return polyphaseInputAdjoint(UnsafePointer(y.baseAddress!), w.baseAddress!, x.baseAddress!, polyphase)
         }
         let transposedWeights = MatrixView(base: UnsafePointer(w.baseAddress!), rowStride: 1, columnStride: g.patchSize)
         let sampleSize = g.inputChannels * g.height * g.width
@@ -215,6 +222,9 @@ enum ConvolutionKernels {
                                                 _ w: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
         if usesShiftedWindows(g) {
             return shiftedWeightGradient(UnsafePointer(x.baseAddress!), y.baseAddress!, w.baseAddress!, g)
+        }
+        if let polyphase = Polyphase(g) {
+            return polyphaseWeightGradient(UnsafePointer(x.baseAddress!), y.baseAddress!, w.baseAddress!, polyphase)
         }
         let samplesPerBlock = max(1, (1 << 20) / (g.patchSize * g.outputPixels))
         let inputSampleSize = g.inputChannels * g.height * g.width, outputSampleSize = g.outputChannels * g.outputPixels

@@ -232,11 +232,13 @@ enum PackedFloatGemm {
             let nb = min(plan.nc, n - j0)
             for p0 in stride(from: 0, to: k, by: plan.kc) {
                 let kb = min(plan.kc, k - p0)
-                packB(b, rows: p0, kb, columns: j0, nb, panelWidth: nr, into: packedB)
                 for i0 in stride(from: 0, to: m, by: plan.mc) {
                     let mb = min(plan.mc, m - i0)
                     packA(a, rows: i0, mb, columns: p0, kb, into: packedA)
                     for jr in stride(from: 0, to: nb, by: nr) {
+                        // Each panel of B is packed just before the first block of A uses it, so
+                        // that its tiles read it from L1 rather than the whole block back from L2.
+                        if i0 == 0 { packB(b, rows: p0, kb, columns: j0 + jr, min(nr, nb - jr), panelWidth: nr, into: packedB + jr * kb) }
                         for ir in stride(from: 0, to: mb, by: mr) {
                             let (panelA, panelB, tile) = (packedA + ir * kb, packedB + jr * kb, c + (i0 + ir) * ldc + j0 + jr)
                             microKernel(V.self, kb, panelA, panelB, tile, ldc: ldc, rows: min(mr, mb - ir), columns: min(nr, nb - jr),

@@ -120,16 +120,25 @@ extension ConvolutionKernels {
                                                 _ g: ConvolutionGeometry) {
         let layout = ShiftedLayout(g)
         MemoryPool.withScratch(T.self, count: layout.paddedCount) { padded in
-            MemoryPool.withScratch(T.self, count: g.outputChannels * layout.positions) { product in
-                pad(x, layout, into: padded)
-                layout.withRowOffsets { offsets in
-                    MatrixMultiply.multiply(m: g.outputChannels, n: layout.positions, k: g.patchSize,
-                                            MatrixView(base: w, rowStride: g.patchSize, columnStride: 1),
-                                            MatrixView(base: UnsafePointer(padded), rowStride: 0, columnStride: 1, rowOffsets: offsets),
-                                            product, ldc: layout.positions, accumulate: false)
-                }
-                regrid(y, product, layout, toGrid: false)
+            pad(x, layout, into: padded)
+            shiftedForward(planes: UnsafePointer(padded), layout, w, y)
+        }
+    }
+
+    /// y = W · unfold(x) for x already laid out in `layout`'s padded planes.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func shiftedForward<T: TensorScalar>(planes: UnsafePointer<T>, _ layout: ShiftedLayout, _ w: UnsafePointer<T>,
+                                                _ y: UnsafeMutablePointer<T>) {
+        let g = layout.g
+        MemoryPool.withScratch(T.self, count: g.outputChannels * layout.positions) { product in
+            layout.withRowOffsets { offsets in
+                MatrixMultiply.multiply(m: g.outputChannels, n: layout.positions, k: g.patchSize,
+                                        MatrixView(base: w, rowStride: g.patchSize, columnStride: 1),
+                                        MatrixView(base: planes, rowStride: 0, columnStride: 1, rowOffsets: offsets),
+                                        product, ldc: layout.positions, accumulate: false)
             }
+            regrid(y, product, layout, toGrid: false)
         }
     }
 
@@ -163,15 +172,24 @@ extension ConvolutionKernels {
                                                        _ w: UnsafeMutablePointer<T>, _ g: ConvolutionGeometry) {
         let layout = ShiftedLayout(g)
         MemoryPool.withScratch(T.self, count: layout.paddedCount) { padded in
-            MemoryPool.withScratch(T.self, count: g.outputChannels * layout.positions) { grid in
-                pad(x, layout, into: padded)
-                regrid(y, grid, layout, toGrid: true)
-                layout.withRowOffsets { offsets in
-                    MatrixMultiply.multiply(m: g.outputChannels, n: g.patchSize, k: layout.positions,
-                                            MatrixView(base: UnsafePointer(grid), rowStride: layout.positions, columnStride: 1),
-                                            MatrixView(base: UnsafePointer(padded), rowStride: 1, columnStride: 0, columnOffsets: offsets),
-                                            w, ldc: g.patchSize, accumulate: false)
-                }
+            pad(x, layout, into: padded)
+            shiftedWeightGradient(planes: UnsafePointer(padded), layout, y, w)
+        }
+    }
+
+    /// W = grid(y) · unfold(x)ᵀ for x already laid out in `layout`'s padded planes.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func shiftedWeightGradient<T: TensorScalar>(planes: UnsafePointer<T>, _ layout: ShiftedLayout,
+                                                       _ y: UnsafeMutablePointer<T>, _ w: UnsafeMutablePointer<T>) {
+        let g = layout.g
+        MemoryPool.withScratch(T.self, count: g.outputChannels * layout.positions) { grid in
+            regrid(y, grid, layout, toGrid: true)
+            layout.withRowOffsets { offsets in
+                MatrixMultiply.multiply(m: g.outputChannels, n: g.patchSize, k: layout.positions,
+                                        MatrixView(base: UnsafePointer(grid), rowStride: layout.positions, columnStride: 1),
+                                        MatrixView(base: planes, rowStride: 1, columnStride: 0, columnOffsets: offsets),
+                                        w, ldc: g.patchSize, accumulate: false)
             }
         }
     }
