@@ -32,13 +32,16 @@ import Testing
     }
 
     /// Each tile, with the machine's blocks and with blocks small enough that every edge is crossed
-    /// (several kc, mc and nc blocks, partial tiles), on every operand layout the kernels pack:
+    /// (several kc, mc and nc blocks, partial tiles), A packed per block or whole, on every operand
+    /// layout the kernels pack:
     /// row-major, transposed, and rows or columns taken from offset tables.
     @Test(arguments: GemmPlan.Tile.allCases)
     func everyTileMatchesTheTripleLoop(_ tile: GemmPlan.Tile) {
         let machine = GemmPlan(for: .current, tile: tile)
-        let tiny = GemmPlan(tile: tile, kc: 16, mc: 12, nc: 2 * tile.columns)
-        for plan in [machine, tiny] {
+        // Small blocks with A packed block by block, and with A packed whole (resident).
+        let tiny = GemmPlan(tile: tile, kc: 16, mc: 12, nc: 2 * tile.columns, residentA: 0)
+        let tinyResident = GemmPlan(tile: tile, kc: 16, mc: 12, nc: 2 * tile.columns, residentA: 1 << 20)
+        for plan in [machine, tiny, tinyResident] {
             for (m, n, k) in [(1, 1, 1), (6, 32, 16), (7, 33, 300), (13, 100, 257), (97, 17, 5)] {
                 for layout in Layout.allCases {
                     let worst = worstDifference(m: m, n: n, k: k, layout: layout, plan: plan)

@@ -118,6 +118,8 @@ public struct GemmPlan: Sendable, Equatable, CustomStringConvertible {
     public let tile: Tile
     /// Depth of a packed block (along k), rows of A's block, columns of B's block.
     public let kc: Int, mc: Int, nc: Int
+    /// Floats of packed A that stay in L2 (half of it): an A this small is packed once, whole.
+    public let residentA: Int
     /// Rows of the tile.
     public static let rows = 6
 
@@ -131,12 +133,13 @@ public struct GemmPlan: Sendable, Equatable, CustomStringConvertible {
         let kc = multiple(processor.level1Bytes / 2 / (tile.columns * floatBytes), of: 16, in: 128...512)
         let mc = multiple(processor.level2Bytes / 2 / (kc * floatBytes), of: Self.rows, in: 48...1536)
         let nc = multiple(processor.level3Bytes / 4 / max(1, threads) / (kc * floatBytes), of: tile.columns, in: 512...4096)
-        self.init(tile: tile, kc: kc, mc: mc, nc: nc)
+        self.init(tile: tile, kc: kc, mc: mc, nc: nc, residentA: processor.level2Bytes / 2 / floatBytes)
     }
 
-    init(tile: Tile, kc: Int, mc: Int, nc: Int) {
-        precondition(kc > 0 && mc % Self.rows == 0 && mc > 0 && nc % tile.columns == 0 && nc > 0, "GemmPlan: blocks \(kc), \(mc), \(nc)")
-        (self.tile, self.kc, self.mc, self.nc) = (tile, kc, mc, nc)
+    init(tile: Tile, kc: Int, mc: Int, nc: Int, residentA: Int) {
+        precondition(kc > 0 && mc % Self.rows == 0 && mc > 0 && nc % tile.columns == 0 && nc > 0 && residentA >= 0,
+                     "GemmPlan: blocks \(kc), \(mc), \(nc), resident \(residentA)")
+        (self.tile, self.kc, self.mc, self.nc, self.residentA) = (tile, kc, mc, nc, residentA)
     }
 
     /// The environment variable that forces a tile on any machine, for timing and testing each path.
@@ -163,7 +166,7 @@ public struct GemmPlan: Sendable, Equatable, CustomStringConvertible {
         }
     }()
 
-    public var description: String { "tile \(tile.rawValue), blocks kc \(kc) mc \(mc) nc \(nc)" }
+    public var description: String { "tile \(tile.rawValue), blocks kc \(kc) mc \(mc) nc \(nc), A resident up to \(residentA) floats" }
 
     public struct PlanError: Error, CustomStringConvertible {
         public let message: String
@@ -206,8 +209,9 @@ enum PackedFloatGemm {
     private static func serial(m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
                                _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, plan: GemmPlan) {
         let (kc, nr) = (min(plan.kc, k), plan.tile.columns)
+        let packedACount = residentRows(m, k, plan).map { $0 * k } ?? kc * (min(m, plan.mc) + mr)
         MemoryPool.withScratch(Float.self, count: kc * (min(n, plan.nc) + nr)) { packedB in
-            MemoryPool.withScratch(Float.self, count: kc * (min(m, plan.mc) + mr)) { packedA in
+            MemoryPool.withScratch(Float.self, count: packedACount) { packedA in
                 switch plan.tile {
                 case .simd16:
                     blocked(SIMD16<Float>.self, m: m, n: n, k: k, a, b, c, ldc: ldc, accumulate: accumulate, plan: plan,
@@ -228,26 +232,65 @@ enum PackedFloatGemm {
                                          packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>)
     where V.Scalar == Float {
         let nr = 2 * V.scalarCount
+        // Shifted windows (rows of B at their own offsets, each contiguous) are read in place: a
+        // full panel's rows are already contiguous runs of nr floats. Edge panels are packed.
+        let inPlace = b.rowOffsets != nil && b.columnStride == 1
+        /// Runs the tiles of rows 0..<mb of packed A (panels of kb) against one panel of B.
+        @inline(__always) func tiles<Panel: PanelRows>(_ panel: Panel, _ packedA: UnsafePointer<Float>, rows mb: Int, depth kb: Int,
+                                                       _ c: UnsafeMutablePointer<Float>, columns: Int, accumulate: Bool) {
+            for ir in stride(from: 0, to: mb, by: mr) {
+                microKernel(V.self, kb, packedA + ir * kb, panel, c + ir * ldc, ldc: ldc, rows: min(mr, mb - ir), columns: columns,
+                            accumulate: accumulate)
+            }
+        }
+        if let rows = residentRows(m, k, plan) {
+            // All of A packed once; then each panel of B runs through every block of k before the
+            // next panel, so its tiles of C stay in cache instead of going to memory once per block.
+            for p0 in stride(from: 0, to: k, by: plan.kc) { packA(a, rows: 0, m, columns: p0, min(plan.kc, k - p0), into: packedA + rows * p0) }
+            for jr in stride(from: 0, to: n, by: nr) {
+                let columns = min(nr, n - jr)
+                for p0 in stride(from: 0, to: k, by: plan.kc) {
+                    let kb = min(plan.kc, k - p0), add = accumulate || p0 > 0
+                    if inPlace && columns == nr {
+                        tiles(OffsetRows(base: b.base + jr, offsets: b.rowOffsets! + p0), packedA + rows * p0, rows: m, depth: kb, c + jr,
+                              columns: columns, accumulate: add)
+                    } else {
+                        packB(b, rows: p0, kb, columns: jr, columns, panelWidth: nr, into: packedB)
+                        tiles(PackedRows(base: packedB, width: nr), packedA + rows * p0, rows: m, depth: kb, c + jr, columns: columns, accumulate: add)
+                    }
+                }
+            }
+            return
+        }
         for j0 in stride(from: 0, to: n, by: plan.nc) {
             let nb = min(plan.nc, n - j0)
             for p0 in stride(from: 0, to: k, by: plan.kc) {
-                let kb = min(plan.kc, k - p0)
+                let kb = min(plan.kc, k - p0), add = accumulate || p0 > 0
                 for i0 in stride(from: 0, to: m, by: plan.mc) {
                     let mb = min(plan.mc, m - i0)
                     packA(a, rows: i0, mb, columns: p0, kb, into: packedA)
                     for jr in stride(from: 0, to: nb, by: nr) {
+                        let columns = min(nr, nb - jr), tile = c + i0 * ldc + j0 + jr
+                        if inPlace && columns == nr {
+                            tiles(OffsetRows(base: b.base + j0 + jr, offsets: b.rowOffsets! + p0), packedA, rows: mb, depth: kb, tile,
+                                  columns: columns, accumulate: add)
+                            continue
+                        }
                         // Each panel of B is packed just before the first block of A uses it, so
                         // that its tiles read it from L1 rather than the whole block back from L2.
-                        if i0 == 0 { packB(b, rows: p0, kb, columns: j0 + jr, min(nr, nb - jr), panelWidth: nr, into: packedB + jr * kb) }
-                        for ir in stride(from: 0, to: mb, by: mr) {
-                            let (panelA, panelB, tile) = (packedA + ir * kb, packedB + jr * kb, c + (i0 + ir) * ldc + j0 + jr)
-                            microKernel(V.self, kb, panelA, panelB, tile, ldc: ldc, rows: min(mr, mb - ir), columns: min(nr, nb - jr),
-                                        accumulate: accumulate || p0 > 0)
-                        }
+                        if i0 == 0 { packB(b, rows: p0, kb, columns: j0 + jr, columns, panelWidth: nr, into: packedB + jr * kb) }
+                        tiles(PackedRows(base: packedB + jr * kb, width: nr), packedA, rows: mb, depth: kb, tile, columns: columns, accumulate: add)
                     }
                 }
             }
         }
+    }
+
+    /// A's rows rounded up to whole panels, when A packed whole fits the plan's resident budget
+    /// (half of L2).
+    private static func residentRows(_ m: Int, _ k: Int, _ plan: GemmPlan) -> Int? {
+        let rows = (m + mr - 1) / mr * mr
+        return rows * k <= plan.residentA ? rows : nil
     }
 
     /// Panels of `mr` rows: for each p, the mr values A[i..<i+mr, p] (zero beyond the edge).
@@ -328,17 +371,16 @@ enum PackedFloatGemm {
 
     /// C[0..<rows, 0..<columns] (+)= Apanel · Bpanel over `k`, with a 6 × (2 vectors) register tile.
     @inline(__always)
-    private static func microKernel<V: SIMD>(_: V.Type, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                                             _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
-                                             accumulate: Bool) where V.Scalar == Float {
+    private static func microKernel<V: SIMD, Panel: PanelRows>(_: V.Type, _ k: Int, _ a: UnsafePointer<Float>, _ b: Panel,
+                                                               _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
+                                                               accumulate: Bool) where V.Scalar == Float {
         let width = V.scalarCount, bytes = MemoryLayout<V>.size
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-        let rawB = UnsafeRawPointer(b)
         var pa = a
         for p in 0..<k {
-            let b0 = rawB.loadUnaligned(fromByteOffset: p * 2 * bytes, as: V.self)
-            let b1 = rawB.loadUnaligned(fromByteOffset: p * 2 * bytes + bytes, as: V.self)
+            let row = b.row(p)
+            let b0 = row.loadUnaligned(as: V.self), b1 = row.loadUnaligned(fromByteOffset: bytes, as: V.self)
             var s = V(repeating: pa[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
             s = V(repeating: pa[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
             s = V(repeating: pa[2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
@@ -374,4 +416,21 @@ enum PackedFloatGemm {
             }
         }
     }
+}
+
+/// Where the micro-kernel finds row p of its panel of B (nr floats, contiguous).
+protocol PanelRows {
+    func row(_ p: Int) -> UnsafeRawPointer
+}
+
+/// A packed panel: its rows one after another, `width` floats each.
+struct PackedRows: PanelRows {
+    let base: UnsafePointer<Float>, width: Int
+    @inline(__always) func row(_ p: Int) -> UnsafeRawPointer { UnsafeRawPointer(base + p &* width) }
+}
+
+/// Rows of B read in place, each at its own offset from `base` (the shifted windows of a convolution).
+struct OffsetRows: PanelRows {
+    let base: UnsafePointer<Float>, offsets: UnsafePointer<Int>
+    @inline(__always) func row(_ p: Int) -> UnsafeRawPointer { UnsafeRawPointer(base + offsets[p]) }
 }
