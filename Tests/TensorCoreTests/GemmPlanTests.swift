@@ -33,8 +33,8 @@ import Testing
 
     /// Each tile, with the machine's blocks and with blocks small enough that every edge is crossed
     /// (several kc, mc and nc blocks, partial tiles), A packed per block or whole, on every operand
-    /// layout the kernels pack:
-    /// row-major, transposed, and rows or columns taken from offset tables.
+    /// layout the kernels pack or read in place: row-major, transposed, and rows or columns taken
+    /// from offset tables.
     @Test(arguments: GemmPlan.Tile.allCases)
     func everyTileMatchesTheTripleLoop(_ tile: GemmPlan.Tile) {
         let machine = GemmPlan(for: .current, tile: tile)
@@ -51,38 +51,38 @@ import Testing
         }
     }
 
-    enum Layout: CaseIterable { case rowMajor, transposedA, transposedB, rowOffsetsB, columnOffsetsB, accumulated }
+    enum Layout: CaseIterable { case rowMajor, transposedA, rowOffsetsA, transposedB, rowOffsetsB, columnOffsetsB, accumulated }
 
     private func worstDifference(m: Int, n: Int, k: Int, layout: Layout, plan: GemmPlan) -> Float {
         var rng = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
-        let a = (0..<(m * k)).map { _ in Float(rng.nextUniform() * 2 - 1) }
+        let a = (0..<(m * k + 7)).map { _ in Float(rng.nextUniform() * 2 - 1) }
         let b = (0..<(k * n + 7)).map { _ in Float(rng.nextUniform() * 2 - 1) }
         let start = (0..<(m * n)).map { _ in Float(rng.nextUniform()) }
-        // Offsets that skip around inside b: row p starts at (p·n + 3) mod room, as a shifted window would.
-        let rowOffsets = (0..<k).map { ($0 * n + 3) % (k * n + 7 - n) }
-        let columnOffsets = (0..<n).map { ($0 * k + 5) % (k * n + 7 - k) }
+        // Offset tables that skip around inside b (and a), as shifted windows do: row p of B starts
+        // at (p·n + 3) mod room, column j at (j·k + 5) mod room, row i of A at (i·k + 2) mod room.
+        let offsets = (0..<k).map { ($0 * n + 3) % (k * n + 7 - n) } + (0..<n).map { ($0 * k + 5) % (k * n + 7 - k) }
+            + (0..<m).map { ($0 * k + 2) % (m * k + 7 - k) }
         var fast = start, reference = start
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
-                rowOffsets.withUnsafeBufferPointer { rows in
-                    columnOffsets.withUnsafeBufferPointer { columns in
-                        let (pa, pb) = (a.baseAddress!, b.baseAddress!)
-                        var viewA = MatrixView(base: pa, rowStride: k, columnStride: 1)
-                        var viewB = MatrixView(base: pb, rowStride: n, columnStride: 1)
-                        switch layout {
-                        case .rowMajor, .accumulated: break
-                        case .transposedA: viewA = MatrixView(base: pa, rowStride: 1, columnStride: m)
-                        case .transposedB: viewB = MatrixView(base: pb, rowStride: 1, columnStride: k)
-                        case .rowOffsetsB: viewB = MatrixView(base: pb, rowStride: 0, columnStride: 1, rowOffsets: rows.baseAddress!)
-                        case .columnOffsetsB: viewB = MatrixView(base: pb, rowStride: 1, columnStride: 0, columnOffsets: columns.baseAddress!)
-                        }
-                        let accumulate = layout == .accumulated
-                        fast.withUnsafeMutableBufferPointer {
-                            MatrixMultiply.multiply(m: m, n: n, k: k, viewA, viewB, $0.baseAddress!, ldc: n, accumulate: accumulate, plan: plan)
-                        }
-                        reference.withUnsafeMutableBufferPointer {
-                            MatrixMultiply.reference(m: m, n: n, k: k, viewA, viewB, $0.baseAddress!, ldc: n, accumulate: accumulate)
-                        }
+                offsets.withUnsafeBufferPointer { offsets in
+                    let (pa, pb, tables) = (a.baseAddress!, b.baseAddress!, offsets.baseAddress!)
+                    var viewA = MatrixView(base: pa, rowStride: k, columnStride: 1)
+                    var viewB = MatrixView(base: pb, rowStride: n, columnStride: 1)
+                    switch layout {
+                    case .rowMajor, .accumulated: break
+                    case .transposedA: viewA = MatrixView(base: pa, rowStride: 1, columnStride: m)
+                    case .rowOffsetsA: viewA = MatrixView(base: pa, rowStride: 0, columnStride: 1, rowOffsets: tables + k + n)
+                    case .transposedB: viewB = MatrixView(base: pb, rowStride: 1, columnStride: k)
+                    case .rowOffsetsB: viewB = MatrixView(base: pb, rowStride: 0, columnStride: 1, rowOffsets: tables)
+                    case .columnOffsetsB: viewB = MatrixView(base: pb, rowStride: 1, columnStride: 0, columnOffsets: tables + k)
+                    }
+                    let accumulate = layout == .accumulated
+                    fast.withUnsafeMutableBufferPointer {
+                        MatrixMultiply.multiply(m: m, n: n, k: k, viewA, viewB, $0.baseAddress!, ldc: n, accumulate: accumulate, plan: plan)
+                    }
+                    reference.withUnsafeMutableBufferPointer {
+                        MatrixMultiply.reference(m: m, n: n, k: k, viewA, viewB, $0.baseAddress!, ldc: n, accumulate: accumulate)
                     }
                 }
             }

@@ -235,15 +235,25 @@ enum PackedFloatGemm {
         // Shifted windows (rows of B at their own offsets, each contiguous) are read in place: a
         // full panel's rows are already contiguous runs of nr floats. Edge panels are packed.
         let inPlace = b.rowOffsets != nil && b.columnStride == 1
-        /// Runs the tiles of rows 0..<mb of packed A (panels of kb) against one panel of B.
+        // Shifted windows as A are read in place too, six rows side by side: A is then never packed.
+        let aInPlace = a.rowOffsets != nil && a.columnStride == 1
+        /// Runs the tiles of rows 0..<mb of packed A (panels of kb) — or, in place, of A's rows
+        /// i0..<i0 + mb from column p0 — against one panel of B.
         @inline(__always) func tiles<Panel: PanelRows>(_ panel: Panel, _ packedA: UnsafePointer<Float>, rows mb: Int, depth kb: Int,
-                                                       _ c: UnsafeMutablePointer<Float>, columns: Int, accumulate: Bool) {
+                                                       _ c: UnsafeMutablePointer<Float>, columns: Int, accumulate: Bool,
+                                                       firstRow i0: Int = 0, column p0: Int = 0) {
             for ir in stride(from: 0, to: mb, by: mr) {
-                microKernel(V.self, kb, packedA + ir * kb, panel, c + ir * ldc, ldc: ldc, rows: min(mr, mb - ir), columns: columns,
-                            accumulate: accumulate)
+                let rows = min(mr, mb - ir)
+                if aInPlace {
+                    microKernel(V.self, kb, OffsetColumns(a, row: i0 + ir, column: p0, rows: rows), panel, c + ir * ldc, ldc: ldc,
+                                rows: rows, columns: columns, accumulate: accumulate)
+                } else {
+                    microKernel(V.self, kb, PackedColumns(base: packedA + ir * kb), panel, c + ir * ldc, ldc: ldc,
+                                rows: rows, columns: columns, accumulate: accumulate)
+                }
             }
         }
-        if let rows = residentRows(m, k, plan) {
+        if !aInPlace, let rows = residentRows(m, k, plan) {
             // All of A packed once; then each panel of B runs through every block of k before the
             // next panel, so its tiles of C stay in cache instead of going to memory once per block.
             for p0 in stride(from: 0, to: k, by: plan.kc) { packA(a, rows: 0, m, columns: p0, min(plan.kc, k - p0), into: packedA + rows * p0) }
@@ -268,18 +278,19 @@ enum PackedFloatGemm {
                 let kb = min(plan.kc, k - p0), add = accumulate || p0 > 0
                 for i0 in stride(from: 0, to: m, by: plan.mc) {
                     let mb = min(plan.mc, m - i0)
-                    packA(a, rows: i0, mb, columns: p0, kb, into: packedA)
+                    if !aInPlace { packA(a, rows: i0, mb, columns: p0, kb, into: packedA) }
                     for jr in stride(from: 0, to: nb, by: nr) {
                         let columns = min(nr, nb - jr), tile = c + i0 * ldc + j0 + jr
                         if inPlace && columns == nr {
                             tiles(OffsetRows(base: b.base + j0 + jr, offsets: b.rowOffsets! + p0), packedA, rows: mb, depth: kb, tile,
-                                  columns: columns, accumulate: add)
+                                  columns: columns, accumulate: add, firstRow: i0, column: p0)
                             continue
                         }
                         // Each panel of B is packed just before the first block of A uses it, so
                         // that its tiles read it from L1 rather than the whole block back from L2.
                         if i0 == 0 { packB(b, rows: p0, kb, columns: j0 + jr, columns, panelWidth: nr, into: packedB + jr * kb) }
-                        tiles(PackedRows(base: packedB + jr * kb, width: nr), packedA, rows: mb, depth: kb, tile, columns: columns, accumulate: add)
+                        tiles(PackedRows(base: packedB + jr * kb, width: nr), packedA, rows: mb, depth: kb, tile, columns: columns,
+                              accumulate: add, firstRow: i0, column: p0)
                     }
                 }
             }
@@ -371,23 +382,21 @@ enum PackedFloatGemm {
 
     /// C[0..<rows, 0..<columns] (+)= Apanel · Bpanel over `k`, with a 6 × (2 vectors) register tile.
     @inline(__always)
-    private static func microKernel<V: SIMD, Panel: PanelRows>(_: V.Type, _ k: Int, _ a: UnsafePointer<Float>, _ b: Panel,
+    private static func microKernel<V: SIMD, APanel: PanelColumns, Panel: PanelRows>(_: V.Type, _ k: Int, _ a: APanel, _ b: Panel,
                                                                _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
                                                                accumulate: Bool) where V.Scalar == Float {
         let width = V.scalarCount, bytes = MemoryLayout<V>.size
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-        var pa = a
         for p in 0..<k {
             let row = b.row(p)
             let b0 = row.loadUnaligned(as: V.self), b1 = row.loadUnaligned(fromByteOffset: bytes, as: V.self)
-            var s = V(repeating: pa[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
-            s = V(repeating: pa[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
-            s = V(repeating: pa[2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
-            s = V(repeating: pa[3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
-            s = V(repeating: pa[4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
-            s = V(repeating: pa[5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
-            pa += 6
+            var s = V(repeating: a.value(p, 0)); c00.addProduct(s, b0); c01.addProduct(s, b1)
+            s = V(repeating: a.value(p, 1)); c10.addProduct(s, b0); c11.addProduct(s, b1)
+            s = V(repeating: a.value(p, 2)); c20.addProduct(s, b0); c21.addProduct(s, b1)
+            s = V(repeating: a.value(p, 3)); c30.addProduct(s, b0); c31.addProduct(s, b1)
+            s = V(repeating: a.value(p, 4)); c40.addProduct(s, b0); c41.addProduct(s, b1)
+            s = V(repeating: a.value(p, 5)); c50.addProduct(s, b0); c51.addProduct(s, b1)
         }
         if rows == mr && columns == 2 * width {
             @inline(__always) func store(_ r: Int, _ lo: V, _ hi: V) {
@@ -433,4 +442,37 @@ struct PackedRows: PanelRows {
 struct OffsetRows: PanelRows {
     let base: UnsafePointer<Float>, offsets: UnsafePointer<Int>
     @inline(__always) func row(_ p: Int) -> UnsafeRawPointer { UnsafeRawPointer(base + offsets[p]) }
+}
+
+/// Where the micro-kernel finds A[r, p] for the six rows r of its tile.
+protocol PanelColumns {
+    func value(_ p: Int, _ r: Int) -> Float
+}
+
+/// A packed panel: for each p, its six values side by side.
+struct PackedColumns: PanelColumns {
+    let base: UnsafePointer<Float>
+    @inline(__always) func value(_ p: Int, _ r: Int) -> Float { base[p &* 6 &+ r] }
+}
+
+/// Six rows of A read in place, each contiguous along p; rows past A's edge repeat its last row
+/// (their results are not stored).
+struct OffsetColumns: PanelColumns {
+    let r0, r1, r2, r3, r4, r5: UnsafePointer<Float>
+
+    init(_ a: MatrixView<Float>, row i: Int, column p: Int, rows: Int) {
+        func start(_ r: Int) -> UnsafePointer<Float> { a.base + a.rowOffset(i + min(r, rows - 1)) + p }
+        (r0, r1, r2, r3, r4, r5) = (start(0), start(1), start(2), start(3), start(4), start(5))
+    }
+
+    @inline(__always) func value(_ p: Int, _ r: Int) -> Float {
+        switch r {
+        case 0: r0[p]
+        case 1: r1[p]
+        case 2: r2[p]
+        case 3: r3[p]
+        case 4: r4[p]
+        default: r5[p]
+        }
+    }
 }

@@ -177,19 +177,26 @@ extension ConvolutionKernels {
         }
     }
 
-    /// W = grid(y) · unfold(x)ᵀ for x already laid out in `layout`'s padded planes.
+    /// W = grid(y) · unfold(x)ᵀ for x already laid out in `layout`'s padded planes, computed as its
+    /// transpose unfold(x) · grid(y)ᵀ: then the windows are the product's left operand, which the
+    /// GEMM reads in place, and only grid(y) is packed — not the unfolded patches.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func shiftedWeightGradient<T: TensorScalar>(planes: UnsafePointer<T>, _ layout: ShiftedLayout,
                                                        _ y: UnsafeMutablePointer<T>, _ w: UnsafeMutablePointer<T>) {
         let g = layout.g
         MemoryPool.withScratch(T.self, count: g.outputChannels * layout.positions) { grid in
-            regrid(y, grid, layout, toGrid: true)
-            layout.withRowOffsets { offsets in
-                MatrixMultiply.multiply(m: g.outputChannels, n: g.patchSize, k: layout.positions,
-                                        MatrixView(base: UnsafePointer(grid), rowStride: layout.positions, columnStride: 1),
-                                        MatrixView(base: planes, rowStride: 1, columnStride: 0, columnOffsets: offsets),
-                                        w, ldc: g.patchSize, accumulate: false)
+            MemoryPool.withScratch(T.self, count: g.patchSize * g.outputChannels) { transposed in
+                regrid(y, grid, layout, toGrid: true)
+                layout.withRowOffsets { offsets in
+                    MatrixMultiply.multiply(m: g.patchSize, n: g.outputChannels, k: layout.positions,
+                                            MatrixView(base: planes, rowStride: 0, columnStride: 1, rowOffsets: offsets),
+                                            MatrixView(base: UnsafePointer(grid), rowStride: 1, columnStride: layout.positions),
+                                            transposed, ldc: g.outputChannels, accumulate: false)
+                }
+                for o in 0..<g.outputChannels {
+                    for row in 0..<g.patchSize { w[o * g.patchSize + row] = transposed[row * g.outputChannels + o] }
+                }
             }
         }
     }
