@@ -25,7 +25,9 @@ import TensorCore
         (batch: 1, inputChannels: 1, outputChannels: 1, size: 4, kernel: 3, stride: 1, padding: 1),
         (batch: 3, inputChannels: 5, outputChannels: 7, size: 9, kernel: 3, stride: 2, padding: 1),
         (batch: 2, inputChannels: 3, outputChannels: 20, size: 8, kernel: 4, stride: 2, padding: 1),
+        // A kernel as large as the image, unpadded: one output pixel, a dense product.
         (batch: 2, inputChannels: 16, outputChannels: 8, size: 4, kernel: 4, stride: 1, padding: 0),
+        (batch: 5, inputChannels: 3, outputChannels: 7, size: 5, kernel: 5, stride: 2, padding: 0),
         // Stride 2 to 17×17 = 289 output pixels: large enough for the per-sample unfolding path.
         (batch: 2, inputChannels: 3, outputChannels: 4, size: 34, kernel: 3, stride: 2, padding: 1),
         // 4×4 kernels at stride 2 go through the input's phases (the VAE's and DCGAN's layers), as

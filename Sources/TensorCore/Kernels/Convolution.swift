@@ -103,6 +103,13 @@ enum ConvolutionKernels {
 
     // MARK: - Fast paths
 
+    /// Whether the kernel covers the whole unpadded image (a DCGAN's first and last layers): then
+    /// there is one output pixel, a sample's unfolded patch is the sample itself, and the
+    /// convolution is a dense product over the flattened samples.
+    static func isDense(_ g: ConvolutionGeometry) -> Bool {
+        g.padding == 0 && g.kernelHeight == g.height && g.kernelWidth == g.width
+    }
+
     /// Below this many output pixels per sample, one product over the whole batch beats one product
     /// per sample: per-sample products would be too thin to keep the GEMM's registers busy.
     static let batchedBelowPixels = 256
@@ -129,6 +136,13 @@ enum ConvolutionKernels {
     @_specialize(where T == Double)
     static func forward<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
                                          _ y: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
+        if isDense(g) {
+            // y[N, O] = x[N, P] · W[O, P]ᵀ
+            return MatrixMultiply.multiply(m: g.batch, n: g.outputChannels, k: g.patchSize,
+                                           MatrixView(base: UnsafePointer(x.baseAddress!), rowStride: g.patchSize, columnStride: 1),
+                                           MatrixView(base: UnsafePointer(w.baseAddress!), rowStride: 1, columnStride: g.patchSize),
+                                           y.baseAddress!, ldc: g.outputChannels, accumulate: false)
+        }
         if usesShiftedWindows(g) {
             return shiftedForward(UnsafePointer(x.baseAddress!), UnsafePointer(w.baseAddress!), y.baseAddress!, g)
         }
@@ -172,6 +186,13 @@ enum ConvolutionKernels {
     @_specialize(where T == Double)
     static func inputAdjoint<T: TensorScalar>(_ y: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
                                               _ x: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
+        if isDense(g) {
+            // x[N, P] = y[N, O] · W[O, P]
+            return MatrixMultiply.multiply(m: g.batch, n: g.patchSize, k: g.outputChannels,
+                                           MatrixView(base: UnsafePointer(y.baseAddress!), rowStride: g.outputChannels, columnStride: 1),
+                                           MatrixView(base: UnsafePointer(w.baseAddress!), rowStride: g.patchSize, columnStride: 1),
+                                           x.baseAddress!, ldc: g.patchSize, accumulate: false)
+        }
         if let adjoint = adjointAsForward(g), usesShiftedWindows(adjoint) {
             return shiftedInputAdjoint(UnsafePointer(y.baseAddress!), UnsafePointer(w.baseAddress!), x.baseAddress!, g, adjoint: adjoint)
         }
@@ -220,6 +241,13 @@ enum ConvolutionKernels {
     @_specialize(where T == Double)
     static func weightGradient<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                                 _ w: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
+        if isDense(g) {
+            // W[O, P] = y[N, O]ᵀ · x[N, P]
+            return MatrixMultiply.multiply(m: g.outputChannels, n: g.patchSize, k: g.batch,
+                                           MatrixView(base: UnsafePointer(y.baseAddress!), rowStride: 1, columnStride: g.outputChannels),
+                                           MatrixView(base: UnsafePointer(x.baseAddress!), rowStride: g.patchSize, columnStride: 1),
+                                           w.baseAddress!, ldc: g.patchSize, accumulate: false)
+        }
         if usesShiftedWindows(g) {
             return shiftedWeightGradient(UnsafePointer(x.baseAddress!), y.baseAddress!, w.baseAddress!, g)
         }
