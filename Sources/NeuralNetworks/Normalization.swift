@@ -37,16 +37,14 @@ public final class BatchNorm2d: Layer {
         }
         let n = input.count / weight.count
         require(n > 1, "BatchNorm2d: training needs more than one value per channel, got input \(input.shape)")
-        let mean = input.mean(alongAxes: [0, 2, 3], keepingDimensions: true)               // [1, C, 1, 1]
-        let centred = input - mean
-        let variance = (centred * centred).mean(alongAxes: [0, 2, 3], keepingDimensions: true)   // biased
+        let (normalized, mean, variance) = input.batchNormalized(epsilon: epsilon)           // x̂; [C], [C] (biased)
         withoutGradients {
-            let unbiased = variance.reshaped([-1]) * (Double(n) / Double(n - 1))
-            runningMean.assign(runningMean * (1 - momentum) + mean.reshaped([-1]) * momentum)
+            let unbiased = variance * (Double(n) / Double(n - 1))
+            runningMean.assign(runningMean * (1 - momentum) + mean * momentum)
             runningVariance.assign(runningVariance * (1 - momentum) + unbiased * momentum)
             batchesTracked.assign(batchesTracked + 1)
         }
-        return centred / (variance + epsilon).sqrt() * scale + shift
+        return normalized * scale + shift
     }
 }
 

@@ -61,6 +61,30 @@ import TensorCore
                     composite(offset, groupCount: 2).doubles, tolerance: 1e-3)
     }
 
+    @Test func batchNormalization() {
+        // Two samples of two channels × two pixels: channel 0 holds (1, 3, 5, 7) — mean 4, variance 5 —
+        // split across the samples; channel 1 holds (0, 0, 2, 2): mean 1, variance 1.
+        let x = Tensor([1, 3, 0, 0, 5, 7, 2, 2], shape: [2, 2, 2, 1], dtype: .float64)
+        let s = (5 + 1e-5).squareRoot(), t = 1 / (1 + 1e-5).squareRoot()
+        let (normalized, mean, variance) = x.batchNormalized()
+        expectClose(normalized.doubles, [-3 / s, -1 / s, -t, -t, 1 / s, 3 / s, t, t], tolerance: 1e-12)
+        expectClose(mean.doubles, [4, 1])
+        expectClose(variance.doubles, [5, 1])
+    }
+
+    /// The fused batch normalisation computes what its definition in ops computes, in float32 too,
+    /// where a large offset would cancel statistics summed in Float.
+    @Test func batchNormalizationMatchesItsDefinitionInOps() {
+        func composite(_ x: Tensor) -> Tensor {
+            let centred = x - x.mean(alongAxes: [0, 2, 3], keepingDimensions: true)
+            return centred / ((centred * centred).mean(alongAxes: [0, 2, 3], keepingDimensions: true) + 1e-5).sqrt()
+        }
+        let x = randomDouble([3, 5, 4, 7], seed: 11, scale: 2, shift: 1)
+        expectClose(x.batchNormalized().normalized.doubles, composite(x).doubles, tolerance: 1e-12)
+        let offset = randomDouble([4, 3, 6, 6], seed: 12, shift: 1000)
+        expectClose(offset.converted(to: .float32).batchNormalized().normalized.doubles, composite(offset).doubles, tolerance: 1e-3)
+    }
+
     @Test func reductions() {
         let x = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3], dtype: .float64)
         expectClose(x.sum().doubles, [21])

@@ -52,6 +52,13 @@ import TensorCore
         expectGradients([randomDouble([2, 4, 5], seed: 27)]) { ($0[0].groupNormalized(groupCount: 2) * weights).sum() }
     }
 
+    @Test func batchNormalization() {
+        expectGradients([randomDouble([3, 2, 3, 2], seed: 28)]) { $0[0].batchNormalized().normalized }
+        // A weighted sum and an offset far from zero; one pixel per channel.
+        let weights = randomDouble([4, 3, 1, 1], seed: 29)
+        expectGradients([randomDouble([4, 3, 1, 1], seed: 41, shift: 50)]) { ($0[0].batchNormalized(epsilon: 1e-3).normalized * weights).sum() }
+    }
+
     @Test func reductions() {
         let x = randomDouble([3, 4, 5], seed: 7)
         expectGradients([x]) { $0[0].sum() }
@@ -138,6 +145,11 @@ import TensorCore
     @Test func groupNormalization() {
         let x = randomDouble([2, 4, 3], seed: 39), weights = randomDouble([1, 4, 3], seed: 40)
         expectSecondOrderGradients([x]) { $0[0].groupNormalized(groupCount: 2) * weights }
+    }
+
+    @Test func batchNormalization() {
+        let x = randomDouble([3, 2, 2, 2], seed: 42), weights = randomDouble([1, 2, 2, 2], seed: 43)
+        expectSecondOrderGradients([x]) { $0[0].batchNormalized().normalized * weights }
     }
 
     @Test func elementwiseAndReductions() {

@@ -1,25 +1,62 @@
-/// Group normalisation's forward and backward over rows of `[rows, rowLength]`: one row is one
-/// sample's group of channels, contiguous in NCHW, and one task.
+/// Where the elements of each normalised row lie: `segments` runs of `segmentLength` contiguous
+/// elements, `segmentStride` apart, the first at `row · rowStride`. A group norm's row is one
+/// sample's group of channels (one run); a batch norm's is one channel of every sample (one run
+/// per sample).
+struct NormalizationRows {
+    let count: Int, rowStride: Int
+    let segments: Int, segmentLength: Int, segmentStride: Int
+    var length: Int { segments * segmentLength }
+
+    /// Rows of `rowLength` contiguous elements, one after another.
+    static func contiguous(count: Int, rowLength: Int) -> NormalizationRows {
+        NormalizationRows(count: count, rowStride: rowLength, segments: 1, segmentLength: rowLength, segmentStride: rowLength)
+    }
+
+    /// Σ term(offset) over the row's element offsets, in Double, run by run.
+    @inline(__always)
+    func sum(_ row: Int, _ term: (Int) -> Double) -> Double {
+        var total = 0.0
+        for segment in 0..<segments {
+            let start = row * rowStride + segment * segmentStride
+            total += NormalizationKernels.sum(segmentLength) { term(start + $0) }
+        }
+        return total
+    }
+
+    /// Calls `body(offset)` for every element of the row.
+    @inline(__always)
+    func forEach(_ row: Int, _ body: (Int) -> Void) {
+        for segment in 0..<segments {
+            let start = row * rowStride + segment * segmentStride
+            for i in 0..<segmentLength { body(start + i) }
+        }
+    }
+}
+
+/// Group and batch normalisation's forward and backward over the rows of a `NormalizationRows`,
+/// one row per task.
 ///
 /// Each row's sums are taken in Double in a fixed order, whichever thread runs it, so results do
 /// not depend on the thread count.
 enum NormalizationKernels {
-    /// x̂ = (x − mean) / √(variance + ε) per row, and each row's 1 / √(variance + ε) for the backward.
-    /// The variance is summed around the mean (a second pass), so a large offset does not cancel it away.
+    /// x̂ = (x − mean) / √(variance + ε) per row, each row's 1 / √(variance + ε) for the backward,
+    /// and, when asked, each row's mean and (biased) variance side by side in `moments`. The variance
+    /// is summed around the mean (a second pass), so a large offset does not cancel it away.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func normalize<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, rowLength: Int, epsilon: Double,
+    static func normalize<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ rows: NormalizationRows, epsilon: Double,
                                            _ normalized: UnsafeMutableBufferPointer<T>,
-                                           inverseDeviations: UnsafeMutableBufferPointer<T>) {
-        let pointers = SendableBox((x.baseAddress!, normalized.baseAddress!, inverseDeviations.baseAddress!))
-        Parallel.forEach(inverseDeviations.count) { row in
-            let (x, normalized, inverseDeviations) = pointers.value
-            let input = x + row * rowLength, output = normalized + row * rowLength
-            let mean = sum(rowLength) { Double(input[$0]) } / Double(rowLength)
-            let variance = sum(rowLength) { (Double(input[$0]) - mean) * (Double(input[$0]) - mean) } / Double(rowLength)
+                                           inverseDeviations: UnsafeMutableBufferPointer<T>,
+                                           moments: UnsafeMutableBufferPointer<T>? = nil) {
+        let pointers = SendableBox((x.baseAddress!, normalized.baseAddress!, inverseDeviations.baseAddress!, moments?.baseAddress))
+        Parallel.forEach(rows.count) { row in
+            let (input, output, inverseDeviations, moments) = pointers.value
+            let mean = rows.sum(row) { Double(input[$0]) } / Double(rows.length)
+            let variance = rows.sum(row) { (Double(input[$0]) - mean) * (Double(input[$0]) - mean) } / Double(rows.length)
             let shift = T(mean), scale = T(1 / (variance + epsilon).squareRoot())
-            for i in 0..<rowLength { output[i] = (input[i] - shift) * scale }
+            rows.forEach(row) { output[$0] = (input[$0] - shift) * scale }
             inverseDeviations[row] = scale
+            if let moments { (moments[2 * row], moments[2 * row + 1]) = (T(mean), T(variance)) }
         }
     }
 
@@ -28,23 +65,22 @@ enum NormalizationKernels {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func normalizeBackward<T: TensorScalar>(_ g: UnsafeMutableBufferPointer<T>, normalized: UnsafeMutableBufferPointer<T>,
-                                                   inverseDeviations: UnsafeMutableBufferPointer<T>, rowLength: Int,
+                                                   inverseDeviations: UnsafeMutableBufferPointer<T>, _ rows: NormalizationRows,
                                                    _ dx: UnsafeMutableBufferPointer<T>) {
         let pointers = SendableBox((g.baseAddress!, normalized.baseAddress!, inverseDeviations.baseAddress!, dx.baseAddress!))
-        Parallel.forEach(inverseDeviations.count) { row in
-            let (g, normalized, inverseDeviations, dx) = pointers.value
-            let upstream = g + row * rowLength, xHat = normalized + row * rowLength, output = dx + row * rowLength
-            let meanUpstream = T(sum(rowLength) { Double(upstream[$0]) } / Double(rowLength))
-            let meanProduct = T(sum(rowLength) { Double(upstream[$0]) * Double(xHat[$0]) } / Double(rowLength))
+        Parallel.forEach(rows.count) { row in
+            let (upstream, xHat, inverseDeviations, output) = pointers.value
+            let meanUpstream = T(rows.sum(row) { Double(upstream[$0]) } / Double(rows.length))
+            let meanProduct = T(rows.sum(row) { Double(upstream[$0]) * Double(xHat[$0]) } / Double(rows.length))
             let scale = inverseDeviations[row]
-            for i in 0..<rowLength { output[i] = scale * (upstream[i] - meanUpstream - xHat[i] * meanProduct) }
+            rows.forEach(row) { output[$0] = scale * (upstream[$0] - meanUpstream - xHat[$0] * meanProduct) }
         }
     }
 
     /// Σ term(i) for i in 0..<n, in Double, with four interleaved partial sums so that the additions
     /// overlap in the pipeline instead of waiting on one another.
     @inline(__always)
-    private static func sum(_ n: Int, _ term: (Int) -> Double) -> Double {
+    static func sum(_ n: Int, _ term: (Int) -> Double) -> Double {
         var partial = SIMD4<Double>(repeating: 0)
         var i = 0
         while i + 4 <= n {

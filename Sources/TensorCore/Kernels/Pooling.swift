@@ -27,15 +27,26 @@ enum PoolingKernels {
         }
     }
 
+    /// Runs `body(plane)` for every plane, in groups of about 64 Ki elements per task: planes are
+    /// independent, so the split cannot change a result.
+    @inline(__always)
+    static func forEachPlane(_ planes: Int, elementsPerPlane: Int, _ body: (Int) -> Void) {
+        let perTask = max(1, Parallel.minimumParallelElements / max(1, elementsPerPlane))
+        Parallel.forEach((planes + perTask - 1) / perTask) { task in
+            for plane in (task * perTask)..<min(planes, (task + 1) * perTask) { body(plane) }
+        }
+    }
+
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func averagePool<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                              planes: Int, _ w: Window) {
         let scale = 1 / T(w.kernel * w.kernel)
         let inPlane = w.height * w.width, outPlane = w.outputHeight * w.outputWidth
-        y.update(repeating: 0)
-        for plane in 0..<planes {
-            let px = x.baseAddress! + plane * inPlane, py = y.baseAddress! + plane * outPlane
+        let pointers = SendableBox((x.baseAddress!, y.baseAddress!))
+        forEachPlane(planes, elementsPerPlane: inPlane) { plane in
+            let px = pointers.value.0 + plane * inPlane, py = pointers.value.1 + plane * outPlane
+            py.update(repeating: 0, count: outPlane)
             forEachTap(w) { i, o in py[o] += px[i] * scale }
         }
     }
@@ -46,9 +57,10 @@ enum PoolingKernels {
                                                     planes: Int, _ w: Window) {
         let scale = 1 / T(w.kernel * w.kernel)
         let inPlane = w.height * w.width, outPlane = w.outputHeight * w.outputWidth
-        x.update(repeating: 0)
-        for plane in 0..<planes {
-            let px = x.baseAddress! + plane * inPlane, py = y.baseAddress! + plane * outPlane
+        let pointers = SendableBox((x.baseAddress!, y.baseAddress!))
+        forEachPlane(planes, elementsPerPlane: inPlane) { plane in
+            let px = pointers.value.0 + plane * inPlane, py = pointers.value.1 + plane * outPlane
+            px.update(repeating: 0, count: inPlane)
             forEachTap(w) { i, o in px[i] += py[o] * scale }
         }
     }
@@ -58,8 +70,9 @@ enum PoolingKernels {
     static func upsampleNearest<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                                  planes: Int, height: Int, width: Int, scale: Int) {
         let outW = width * scale
-        for plane in 0..<planes {
-            let px = x.baseAddress! + plane * height * width, py = y.baseAddress! + plane * height * width * scale * scale
+        let pointers = SendableBox((x.baseAddress!, y.baseAddress!))
+        forEachPlane(planes, elementsPerPlane: height * width * scale * scale) { plane in
+            let px = pointers.value.0 + plane * height * width, py = pointers.value.1 + plane * height * width * scale * scale
             for oh in 0..<(height * scale) {
                 let source = px + (oh / scale) * width, row = py + oh * outW
                 for ow in 0..<outW { row[ow] = source[ow / scale] }
