@@ -65,7 +65,7 @@ enum ConvolutionKernels {
                         } else if g.stride == 1 {
                             for ow in valid { out[ow] = source[ow] }
                         } else {
-                            for ow in valid { out[ow] = source[ow * g.stride] }
+                            for ow in valid { out[ow] = source[ow &* g.stride] }
                         }
                         for ow in valid.upperBound..<outW { out[ow] = 0 }
                     }
@@ -93,7 +93,7 @@ enum ConvolutionKernels {
                         if g.stride == 1 {
                             for ow in valid { target[ow] += source[ow] }
                         } else {
-                            for ow in valid { target[ow * g.stride] += source[ow] }
+                            for ow in valid { target[ow &* g.stride] += source[ow] }
                         }
                     }
                 }

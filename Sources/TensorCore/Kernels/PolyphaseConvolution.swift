@@ -54,9 +54,9 @@ extension ConvolutionKernels {
                             for u in 0..<hz {
                                 let row = phase + u * wz, h = s * u + a - p
                                 guard h >= 0 && h < g.height else { row.update(repeating: 0, count: wz); continue }
-                                let pixels = source + h * g.width
+                                let pixels = source + h * g.width + b - p                  // pixels[s·v] is column s·v + b − p
                                 for v in 0..<columns.lowerBound { row[v] = 0 }
-                                for v in columns { row[v] = pixels[s * v + b - p] }
+                                for v in columns { row[v] = pixels[v &* s] }
                                 for v in columns.upperBound..<wz { row[v] = 0 }
                             }
                         }
@@ -85,8 +85,9 @@ extension ConvolutionKernels {
                         let (u, a) = ((h + p) / s, (h + p) % s), row = target + h * g.width
                         for b in 0..<s {
                             let source = phases + ((n * inner.inputChannels + (c * s + a) * s + b) * hz + u) * wz
+                            let target = row + b - p                                       // target[s·v] is column s·v + b − p
                             for v in Polyphase.sources(phase: b, stride: s, padding: p, length: g.width, count: wz) {
-                                row[s * v + b - p] = source[v]
+                                target[v &* s] = source[v]
                             }
                         }
                     }
