@@ -111,6 +111,6 @@ let package = Package(
         .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluate", "TestSupport"], swiftSettings: numericSettings),
-        .testTarget(name: "ChapterTests", dependencies: ["TestSupport", "Concepts", "GAN", "VAE", "Diffusion", "Practice", "Sample", "Weave", "TensorCore"]),
+        .testTarget(name: "ChapterTests", dependencies: ["TestSupport", "Concepts", "GAN", "VAE", "Diffusion", "Practice", "Sample", "Weave", "Bench", "TensorCore"]),
     ]
 )
