@@ -174,6 +174,8 @@ import TensorCore
     @Test func poolingAndUpsampling() {
         let x = Tensor.arange(0, 16, dtype: .float64).reshaped([1, 1, 4, 4])
         expectClose(x.avgPool2d(kernel: 2).doubles, [2.5, 4.5, 10.5, 12.5])
+        // 3×3 blocks of 0…35 laid out 6 wide: block (i, j) averages to 18·i + 3·j + 7.
+        expectClose(Tensor.arange(0, 36, dtype: .float64).reshaped([1, 1, 6, 6]).avgPool2d(kernel: 3).doubles, [7, 10, 25, 28])
         // Padding counts as zeros in the average (PyTorch's count_include_pad).
         expectClose(x.avgPool2d(kernel: 2, stride: 2, padding: 1).doubles, [0, 0.75, 0.75, 3, 7.5, 4.5, 3, 6.75, 3.75])
         let small = Tensor([1, 2, 3, 4], shape: [1, 1, 2, 2], dtype: .float64)

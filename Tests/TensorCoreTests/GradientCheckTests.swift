@@ -127,6 +127,9 @@ import TensorCore
         let x = randomDouble([2, 2, 5, 5], seed: 22)
         expectGradients([x]) { $0[0].avgPool2d(kernel: 2) }
         expectGradients([x]) { $0[0].avgPool2d(kernel: 3, stride: 2, padding: 1) }
+        // Windows that tile the plane exactly take their own loop.
+        expectGradients([randomDouble([2, 2, 4, 6], seed: 44)]) { $0[0].avgPool2d(kernel: 2) }
+        expectGradients([randomDouble([1, 3, 6, 9], seed: 45)]) { $0[0].avgPool2d(kernel: 3) }
         expectGradients([randomDouble([1, 2, 3, 2], seed: 23)]) { $0[0].upsampledNearest(scale: 2) }
     }
 }

@@ -7,6 +7,8 @@ enum PoolingKernels {
         let height: Int, width: Int
         var outputHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
         var outputWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+        /// Whether the windows tile the plane exactly: no padding, stride = kernel, sides divisible.
+        var tiles: Bool { padding == 0 && stride == kernel && height % kernel == 0 && width % kernel == 0 }
     }
 
     /// Calls body(inputIndex, outputIndex) for every window tap inside one plane.
@@ -46,6 +48,22 @@ enum PoolingKernels {
         let pointers = SendableBox((x.baseAddress!, y.baseAddress!))
         forEachPlane(planes, elementsPerPlane: inPlane) { plane in
             let px = pointers.value.0 + plane * inPlane, py = pointers.value.1 + plane * outPlane
+            if w.tiles {
+                // Windows that tile the plane: each output is the scaled sum of its own k×k block.
+                for oh in 0..<w.outputHeight {
+                    let out = py + oh * w.outputWidth
+                    for ow in 0..<w.outputWidth { out[ow] = 0 }
+                    for i in 0..<w.kernel {
+                        let row = px + (oh * w.kernel + i) * w.width
+                        for ow in 0..<w.outputWidth {
+                            var total: T = 0
+                            for j in 0..<w.kernel { total += row[ow &* w.kernel &+ j] }
+                            out[ow] += total * scale
+                        }
+                    }
+                }
+                return
+            }
             py.update(repeating: 0, count: outPlane)
             forEachTap(w) { i, o in py[o] += px[i] * scale }
         }
@@ -60,6 +78,14 @@ enum PoolingKernels {
         let pointers = SendableBox((x.baseAddress!, y.baseAddress!))
         forEachPlane(planes, elementsPerPlane: inPlane) { plane in
             let px = pointers.value.0 + plane * inPlane, py = pointers.value.1 + plane * outPlane
+            if w.tiles {
+                // Each input pixel lies in exactly one window: it gets that window's share.
+                for ih in 0..<w.height {
+                    let row = px + ih * w.width, out = py + (ih / w.kernel) * w.outputWidth
+                    for iw in 0..<w.width { row[iw] = out[iw / w.kernel] * scale }
+                }
+                return
+            }
             px.update(repeating: 0, count: inPlane)
             forEachTap(w) { i, o in px[i] += py[o] * scale }
         }
