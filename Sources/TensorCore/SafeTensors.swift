@@ -66,6 +66,24 @@ public struct SafeTensors {
         }
     }
 
+    /// Removes the temporary files that writes killed midway left in `folder`, and returns their names.
+    ///
+    /// A temporary is `.NAME.safetensors.PID.tmp`, named after the process that writes it; one whose
+    /// process no longer runs can never be finished. A live writer's (another run in the same folder)
+    /// is kept.
+    @discardableResult
+    public static func removeStaleTemporaryFiles(in folder: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let stale = names.filter { name in
+            guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }
+            let middle = name.dropFirst().dropLast(4)                      // NAME.safetensors.PID
+            guard let dot = middle.lastIndex(of: "."), middle[..<dot].hasSuffix(".safetensors"),
+                  let process = Int32(middle[middle.index(after: dot)...]), process > 0 else { return false }
+            return kill(process, 0) != 0 && errno == ESRCH
+        }
+        return stale.filter { (try? FileManager.default.removeItem(at: folder.appendingPathComponent($0))) != nil }.sorted()
+    }
+
     // MARK: - Reading
 
     /// The longest JSON header `init(data:)` accepts (the reference implementation's limit, 100 MB).

@@ -39,6 +39,20 @@ import TensorCore
         #expect(outside.description.hasSuffix("entry 'w': bytes 0..<16 do not hold shape [2] of F64 inside the 0 data bytes"))
     }
 
+    /// Only temporaries of a writer that no longer runs are removed; this process's and other files stay.
+    @Test func staleTemporaryFilesAreRemoved() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("temporaries-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let dead = Int32.max                                         // above any pid_max: no such process
+        let live = ProcessInfo.processInfo.processIdentifier
+        let names = [".model.safetensors.\(dead).tmp", ".model.safetensors.\(live).tmp", ".notes.txt.\(dead).tmp",
+                     "model.safetensors", ".model.safetensors.tmp"]
+        for name in names { try Data("x".utf8).write(to: folder.appendingPathComponent(name)) }
+        #expect(SafeTensors.removeStaleTemporaryFiles(in: folder) == [".model.safetensors.\(dead).tmp"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == Array(names.dropFirst()).sorted())
+    }
+
     /// An 8-byte little-endian length, then `header`.
     static func safetensors(header: String) -> Data {
         withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { Data($0) } + Data(header.utf8)
