@@ -107,6 +107,8 @@ public struct Checkpoint {
     /// The checkpoint also counts the wall-clock time spent in `epoch` over all runs
     /// (see ``trainingSeconds(in:)``), so a model's cost can be reported later.
     /// Returns the epoch training started from (0 unless resumed).
+    /// - Throws: what `body` throws, ``SafeTensorsError`` when the checkpoint cannot be resumed
+    ///   (see ``load(from:)``; it must also say which epoch it reached), or the error of a failed save.
     @discardableResult
     public func runEpochs(_ epochs: Int, checkpoint url: URL, resume: Bool, generator: inout RandomGenerator,
                           series: inout [String: [Double]],
@@ -115,9 +117,12 @@ public struct Checkpoint {
         var milliseconds = 0
         if resume, FileManager.default.fileExists(atPath: url.path) {
             let restored = try load(from: url)
+            guard let saved = restored.counters["epoch"] else {
+                throw SafeTensorsError(file: url.path, problem: "no counter.epoch in its metadata, so it does not say where to continue")
+            }
             generator = restored.generator
             series = restored.series
-            first = min(restored.counters["epoch"] ?? 0, epochs)
+            first = min(saved, epochs)
             milliseconds = restored.counters[Self.trainingMillisecondsKey] ?? 0
         }
         for epoch in first..<max(first, epochs) {

@@ -69,6 +69,17 @@ import NeuralNetworks
         }
     }
 
+    @Test func aCheckpointThatDoesNotSayItsEpochIsNotResumed() throws {
+        let run = Run()
+        defer { try? FileManager.default.removeItem(at: run.url) }
+        try run.train(epochs: 1, resume: false)
+        var file = try SafeTensors(contentsOf: run.url)
+        file.metadata["counter.epoch"] = nil
+        try file.write(to: run.url)
+        let error = try #require(throws: SafeTensorsError.self) { try Run(url: run.url).train(epochs: 3, resume: true) }
+        #expect(error.problem == "no counter.epoch in its metadata, so it does not say where to continue")
+    }
+
     @Test func aBrokenRandomGeneratorStateIsRefused() throws {
         let run = Run()
         defer { try? FileManager.default.removeItem(at: run.url) }
