@@ -14,6 +14,9 @@ public enum FashionMNIST {
     /// Where Debian's `dataset-fashion-mnist` package installs the files.
     public static let systemDirectory = "/usr/share/datasets/fashion-mnist"
 
+    /// The side of every image, in pixels.
+    public static let imageSide = 28
+
     /// The environment variable that points to another directory holding the files.
     public static let environmentVariable = "FASHION_MNIST_DIR"
 
@@ -28,6 +31,8 @@ public enum FashionMNIST {
         /// 10 000 images.
         case test
 
+        /// How many images the published split holds; a file with more is refused.
+        public var imageCount: Int { self == .train ? 60_000 : 10_000 }
         /// The image file's name.
         public var imagesFile: String { self == .train ? "train-images-idx3-ubyte.gz" : "t10k-images-idx3-ubyte.gz" }
         /// The label file's name.
@@ -50,6 +55,9 @@ public enum FashionMNIST {
 
     /// Loads a split as a `[N, 1, H, W]` float32 image tensor with labels 0…9.
     ///
+    /// The files' sizes are known, so nothing larger is decompressed or allocated: at most
+    /// ``Split/imageCount`` images of 28×28 pixels and as many labels (fewer, a subset, load too).
+    ///
     /// - Parameters:
     ///   - split: `.train` (60 000 images) or `.test` (10 000).
     ///   - directory: where the files are; by default `directory()`.
@@ -58,7 +66,8 @@ public enum FashionMNIST {
     ///     halves cleanly through a convolutional network.
     ///   - limit: keep only the first `limit` images.
     /// - Throws: ``DatasetError`` naming the directory or file when files are missing
-    ///   (`kind == .missing`, with how to get them) or damaged, or when the counts disagree.
+    ///   (`kind == .missing`, with how to get them) or damaged, when the counts disagree, or when
+    ///   the files are larger than the split or the images not 28×28.
     public static func load(_ split: Split, from directory: URL = directory(),
                             normalization: PixelNormalization = .minusOneToOne,
                             padding: Int = 0, limit: Int? = nil) throws -> ImageDataset {
@@ -75,9 +84,13 @@ public enum FashionMNIST {
             throw DatasetError(file: directory.appendingPathComponent(split.labelsFile).path,
                                problem: "Fashion-MNIST file is missing; \(installHint)", kind: .missing)
         }
-        let images = try IDX.read(imagesURL, expectedMagic: IDX.imageMagic)
-        let labels = try IDX.read(labelsURL, expectedMagic: IDX.labelMagic)
+        let pixels = imageSide * imageSide
+        let images = try IDX.read(imagesURL, expectedMagic: IDX.imageMagic, maximumSize: 16 + split.imageCount * pixels)
+        let labels = try IDX.read(labelsURL, expectedMagic: IDX.labelMagic, maximumSize: 8 + split.imageCount)
         let (count, height, width) = (images.dimensions[0], images.dimensions[1], images.dimensions[2])
+        guard height == imageSide, width == imageSide else {
+            throw DatasetError(file: imagesURL.path, problem: "images are \(height)×\(width) pixels; Fashion-MNIST's are \(imageSide)×\(imageSide)")
+        }
         guard labels.dimensions[0] == count else {
             throw DatasetError(file: labelsURL.path,
                                problem: "has \(labels.dimensions[0]) labels but \(imagesURL.lastPathComponent) has \(count) images; the files do not belong together")

@@ -7,8 +7,9 @@ import TensorCore
 /// zlib checks the CRC-32 and the length stored at the end of each gzip member, so damaged or
 /// truncated input is detected and thrown as a ``DatasetError``, never returned as partial data.
 public enum Gzip {
-    /// The largest output `decompress` produces by default (a damaged stream cannot exhaust memory).
-    public static let defaultMaximumSize = 1 << 31
+    /// The largest output `decompress` produces unless a caller allows more: 256 MiB, five times
+    /// Fashion-MNIST's largest file, so that a damaged stream or a gzip bomb cannot exhaust memory.
+    public static let defaultMaximumSize = 1 << 28
 
     /// Whether `bytes` start with the gzip magic number 1f 8b.
     public static func hasGzipMagic<C: Collection<UInt8>>(_ bytes: C) -> Bool {
@@ -19,6 +20,7 @@ public enum Gzip {
     /// Several concatenated gzip members (as `cat a.gz b.gz` makes) are decompressed in turn.
     public static func decompress(_ data: Data, name: String = "gzip data",
                                   maximumSize: Int = defaultMaximumSize) throws -> [UInt8] {
+        require(maximumSize >= 0, "Gzip.decompress: maximumSize must not be negative, got \(maximumSize)")
         func fail(_ problem: String) -> DatasetError { DatasetError(file: name, problem: problem) }
         guard !data.isEmpty else { throw fail("empty file, not gzip data") }
         guard data.count >= 2 || data.first != 0x1F else { throw fail("truncated gzip data (the file is 1 byte long)") }
@@ -41,15 +43,17 @@ public enum Gzip {
             stream.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress!)
             stream.avail_in = uInt(input.count)
             while true {
+                // Never more than one byte past the limit: enough to know it is exceeded.
+                let room = min(chunkSize - 1, maximumSize - output.count) + 1
                 let (status, produced) = chunk.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
                     stream.next_out = out.baseAddress
-                    stream.avail_out = uInt(chunkSize)
+                    stream.avail_out = uInt(room)
                     let status = inflate(&stream, Z_NO_FLUSH)
-                    return (status, chunkSize - Int(stream.avail_out))
+                    return (status, room - Int(stream.avail_out))
                 }
                 output.append(contentsOf: chunk[0..<produced])
                 guard output.count <= maximumSize else {
-                    throw fail("decompresses to more than \(maximumSize) bytes; refusing to continue")
+                    throw fail("decompresses to more than \(maximumSize) bytes, the limit for this file; refusing to continue")
                 }
                 switch status {
                 case Z_STREAM_END:
@@ -63,7 +67,7 @@ public enum Gzip {
                     guard inflateReset(&stream) == Z_OK else { throw fail("zlib could not restart for the next gzip member") }
                 case Z_OK:
                     // Input used up, room left in the output, and still no end: the file stops early.
-                    if stream.avail_in == 0 && produced < chunkSize {
+                    if stream.avail_in == 0 && produced < room {
                         throw fail("truncated gzip data (the compressed stream ends before its end marker)")
                     }
                 case Z_BUF_ERROR:

@@ -10,8 +10,8 @@ public struct IDXArray: Equatable, Sendable {
 
     /// An array with the given dimensions and elements.
     public init(dimensions: [Int], bytes: [UInt8]) {
-        require(dimensions.reduce(1, *) == bytes.count,
-                     "IDXArray: dimensions \(dimensions) need \(dimensions.reduce(1, *)) bytes, got \(bytes.count)")
+        require(Shape.checkedByteCount(dimensions) == bytes.count,
+                "IDXArray: dimensions \(dimensions) do not describe \(bytes.count) bytes")
         self.dimensions = dimensions
         self.bytes = bytes
     }
@@ -48,16 +48,9 @@ public enum IDX {
         guard bytes.count >= headerSize else {
             throw fail("truncated header: \(rank) dimensions need \(headerSize) header bytes, the file has \(bytes.count)")
         }
-        var dimensions: [Int] = []
-        var expected = 1
-        for axis in 0..<rank {
-            let size = Int(readUInt32(bytes, at: 4 + 4 * axis))
-            dimensions.append(size)
-            let (product, overflow) = expected.multipliedReportingOverflow(by: size)
-            guard !overflow else {
-                throw fail("dimensions \(dimensions)… describe an impossibly large array")
-            }
-            expected = product
+        let dimensions = (0..<rank).map { Int(readUInt32(bytes, at: 4 + 4 * $0)) }
+        guard let expected = Shape.checkedByteCount(dimensions) else {
+            throw fail("dimensions \(dimensions) describe an impossibly large array")
         }
         let available = bytes.count - headerSize
         guard available == expected else {
@@ -71,10 +64,15 @@ public enum IDX {
     }
 
     /// Reads an IDX file, gzip-compressed (a `.gz` name or the gzip magic bytes) or not.
-    public static func read(_ url: URL, expectedMagic: UInt32? = nil) throws -> IDXArray {
+    /// `maximumSize` bounds the IDX bytes, after decompression: a caller that knows its data
+    /// (as ``FashionMNIST`` does) passes the size it expects.
+    public static func read(_ url: URL, expectedMagic: UInt32? = nil, maximumSize: Int = Gzip.defaultMaximumSize) throws -> IDXArray {
         let data = try Gzip.readData(url)
         let compressed = url.pathExtension == "gz" || Gzip.hasGzipMagic(data)
-        let bytes = compressed ? try Gzip.decompress(data, name: url.path) : [UInt8](data)
+        guard compressed || data.count <= maximumSize else {
+            throw DatasetError(file: url.path, problem: "\(data.count) bytes is more than the \(maximumSize) this file may hold")
+        }
+        let bytes = compressed ? try Gzip.decompress(data, name: url.path, maximumSize: maximumSize) : [UInt8](data)
         return try parse(bytes, name: url.path, expectedMagic: expectedMagic)
     }
 

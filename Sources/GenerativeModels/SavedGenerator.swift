@@ -12,8 +12,13 @@ public enum SavedGenerator {
     case diffusion(TinyUNet)
 
     /// Restores the generator in the checkpoint at `url`.
-    /// - Throws: the file's read errors, or ``SavedGeneratorError/unrecognized(_:names:)`` when it
-    ///   holds none of the three models.
+    ///
+    /// The sizes read from the weights are checked against one another before a model is built,
+    /// so that the model's largest layers are tensors present in the file: a damaged or hostile
+    /// file cannot make this build a network larger than itself.
+    /// - Throws: the file's read errors, ``SavedGeneratorError/unrecognized(_:names:)`` when it
+    ///   holds none of the three models, or ``SavedGeneratorError/inconsistent(_:problem:)`` when
+    ///   its tensors do not describe one model.
     public static func load(from url: URL) throws -> SavedGenerator {
         let file = try SafeTensors(contentsOf: url)
         let tensors = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
@@ -23,11 +28,33 @@ public enum SavedGenerator {
                 name.hasPrefix(prefix + ".") ? (String(name.dropFirst(prefix.count + 1)), tensor) : nil
             })
         }
+        /// The shape of `name`, which must have `rank` axes, none of them empty.
+        func shape(_ name: String, rank: Int) throws -> [Int] {
+            guard let tensor = tensors[name] else { throw SavedGeneratorError.inconsistent(url, problem: "\(name) is missing") }
+            guard tensor.rank == rank, tensor.shape.allSatisfy({ $0 > 0 }) else {
+                throw SavedGeneratorError.inconsistent(url, problem: "\(name) has shape \(tensor.shape); expected \(rank) sizes of at least 1")
+            }
+            return tensor.shape
+        }
+        /// Refuses the file unless `condition` holds, saying what `problem` it found.
+        func check(_ condition: Bool, _ problem: @autoclosure () -> String) throws {
+            guard condition else { throw SavedGeneratorError.inconsistent(url, problem: problem()) }
+        }
         var rng = RandomGenerator(seed: 0)                  // initial weights, all overwritten by the file's
 
-        if let input = tensors["unet.conv_in.weight"] {
-            let classCount = tensors["unet.class_embedding.weight"].map { $0.shape[0] - 1 } ?? 0
-            let model = TinyUNet(imageChannels: input.shape[1], width: input.shape[0], classCount: classCount, using: &rng)
+        if tensors["unet.conv_in.weight"] != nil {
+            let input = try shape("unet.conv_in.weight", rank: 4)                              // [w, C, 3, 3]
+            let width = input[0]
+            try check(width % 8 == 0, "unet.conv_in.weight has \(width) output channels; a TinyUNet's width is a multiple of 8")
+            let middle = try shape("unet.rb_m2.conv2.weight", rank: 4)                        // [4w, 4w, 3, 3], the largest
+            try check(middle == [4 * width, 4 * width, 3, 3], "unet.rb_m2.conv2.weight has shape \(middle); width \(width) needs [\(4 * width), \(4 * width), 3, 3]")
+            var classCount = 0
+            if tensors["unet.class_embedding.weight"] != nil {
+                let embedding = try shape("unet.class_embedding.weight", rank: 2)             // [classes + 1, 128]
+                try check(embedding[0] >= 2, "unet.class_embedding.weight has \(embedding[0]) rows; it needs the classes and a \"no class\" row")
+                classCount = embedding[0] - 1
+            }
+            let model = TinyUNet(imageChannels: input[1], width: width, classCount: classCount, using: &rng)
             try model.load(stateDict: state("unet"))
             // Sample with the exponential moving average when the checkpoint kept one.
             let averaged = model.parameters.indices.compactMap { tensors["ema.unet.\($0)"] }
@@ -39,23 +66,40 @@ public enum SavedGenerator {
             model.eval()
             return .diffusion(model)
         }
-        if let first = tensors["generator.main.0.weight"], let second = tensors["generator.main.3.weight"],
-           let third = tensors["generator.main.6.weight"], let last = tensors["generator.main.9.weight"] {
-            let classCount = tensors["generator.label_embedding.weight"]?.shape[0] ?? 0
-            let model = DCGANGenerator(latentCount: first.shape[0] - classCount, widths: [first.shape[1], second.shape[1], third.shape[1]],
-                                       imageChannels: last.shape[1], classCount: classCount, using: &rng)
+        if ["generator.main.0.weight", "generator.main.3.weight", "generator.main.6.weight", "generator.main.9.weight"].allSatisfy({ tensors[$0] != nil }) {
+            let layers = try [0, 3, 6, 9].map { try shape("generator.main.\($0).weight", rank: 4) }   // [in, out, 4, 4]
+            for (a, b) in zip(layers, layers.dropFirst()) {
+                try check(b[0] == a[1], "the generator's transposed convolutions do not chain: \(a) then \(b)")
+            }
+            var classCount = 0
+            if tensors["generator.label_embedding.weight"] != nil {
+                let embedding = try shape("generator.label_embedding.weight", rank: 2)        // [classes, classes]
+                try check(embedding[0] == embedding[1], "generator.label_embedding.weight has shape \(embedding); expected [classes, classes]")
+                classCount = embedding[0]
+            }
+            try check(layers[0][0] > classCount, "generator.main.0.weight takes \(layers[0][0]) channels, no more than its \(classCount) classes: no latent")
+            let model = DCGANGenerator(latentCount: layers[0][0] - classCount, widths: [layers[0][1], layers[1][1], layers[2][1]],
+                                       imageChannels: layers[3][1], classCount: classCount, using: &rng)
             try model.load(stateDict: state("generator"))
             model.eval()
             return .gan(model)
         }
         for prefix in ["vae", "cvae"] {
-            guard let encoderInput = tensors["\(prefix).encoder.conv1.weight"], let head = tensors["\(prefix).encoder.fc_mu.weight"],
-                  let decoderInput = tensors["\(prefix).decoder.fc.weight"], let second = tensors["\(prefix).encoder.conv2.weight"],
-                  let third = tensors["\(prefix).encoder.conv3.weight"] else { continue }
-            let latentCount = head.shape[0]
-            let model = VariationalAutoencoder(imageChannels: encoderInput.shape[1], latentCount: latentCount,
-                                               widths: [encoderInput.shape[0], second.shape[0], third.shape[0]],
-                                               classCount: decoderInput.shape[1] - latentCount, using: &rng)
+            let names = ["encoder.conv1", "encoder.conv2", "encoder.conv3", "encoder.fc_mu", "decoder.fc"].map { "\(prefix).\($0).weight" }
+            guard names.allSatisfy({ tensors[$0] != nil }) else { continue }
+            let convolutions = try names.prefix(3).map { try shape($0, rank: 4) }             // [out, in, 4, 4]
+            for (a, b) in zip(convolutions, convolutions.dropFirst()) {
+                try check(b[1] == a[0], "\(prefix)'s encoder convolutions do not chain: \(a) then \(b)")
+            }
+            let widths = convolutions.map { $0[0] }
+            let features = widths[2] * 16                                                   // a 4×4 map of widths[2] channels
+            let head = try shape(names[3], rank: 2)                                           // [latent, features + classes]
+            let decoderInput = try shape(names[4], rank: 2)                                   // [features, latent + classes]
+            let (latentCount, classCount) = (head[0], head[1] - features)
+            try check(classCount >= 0 && decoderInput == [features, latentCount + classCount],
+                      "\(names[3]) has shape \(head) and \(names[4]) \(decoderInput); encoder width \(widths[2]) does not fit them")
+            let model = VariationalAutoencoder(imageChannels: convolutions[0][1], latentCount: latentCount, widths: widths,
+                                               classCount: classCount, using: &rng)
             try model.load(stateDict: state(prefix))
             model.eval()
             return .vae(model)

@@ -77,7 +77,8 @@ public enum PNG {
         guard data.prefix(8).elementsEqual(signature) else {
             throw fail("not a PNG file (the 8-byte PNG signature is missing)")
         }
-        if let problem = chunkProblem(data) { throw fail(problem) }
+        let chunks = walkChunks(data)
+        if let problem = chunks.problem { throw fail(problem) }
         var image = png_image()
         image.version = 1
         defer { png_image_free(&image) }
@@ -86,16 +87,21 @@ public enum PNG {
                 throw fail("unreadable PNG header (\(message(of: image)))")
             }
             let width = Int(image.width), height = Int(image.height)
-            guard width > 0, height > 0, width.multipliedReportingOverflow(by: height).partialValue <= maximumPixelCount,
-                  width <= maximumPixelCount, height <= maximumPixelCount else {
+            guard width > 0, height > 0, let pixelCount = Shape.checkedByteCount([width, height]), pixelCount <= maximumPixelCount else {
                 throw fail("image of \(width)×\(height) pixels is larger than this reader accepts (\(maximumPixelCount) pixels)")
+            }
+            // Deflate expands at most 1032-fold, and a row is a filter byte and at least a bit a pixel:
+            // a file too small for the size it claims is refused before its pixels are allocated.
+            let leastRowBytes = height * (1 + (width + 7) / 8)
+            guard chunks.imageDataLength * 1032 >= leastRowBytes else {
+                throw fail("\(chunks.imageDataLength) bytes of compressed pixel data cannot hold \(width)×\(height) pixels")
             }
             let isColor = image.format & colorFlag != 0
             let hasAlpha = image.format & alphaFlag != 0
             image.format = (isColor ? colorFlag : 0) | (hasAlpha ? alphaFlag : 0)   // 8-bit sRGB samples
             image.flags |= sixteenBitIsSRGB        // 16-bit files without gamma: scale, don't re-gamma
             let stored = (isColor ? 3 : 1) + (hasAlpha ? 1 : 0)
-            var raw = [UInt8](repeating: 0, count: width * height * stored)
+            var raw = [UInt8](repeating: 0, count: pixelCount * stored)
             let ok = raw.withUnsafeMutableBytes { buffer in
                 png_image_finish_read(&image, nil, buffer.baseAddress, 0, nil)
             }
@@ -103,8 +109,8 @@ public enum PNG {
             let channels = isColor ? 3 : 1
             guard hasAlpha else { return Bitmap(width: width, height: height, channels: channels, pixels: raw) }
             // Drop the alpha sample of every pixel.
-            var pixels = [UInt8](repeating: 0, count: width * height * channels)
-            for i in 0..<(width * height) {
+            var pixels = [UInt8](repeating: 0, count: pixelCount * channels)
+            for i in 0..<pixelCount {
                 for c in 0..<channels { pixels[i * channels + c] = raw[i * stored + c] }
             }
             return Bitmap(width: width, height: height, channels: channels, pixels: pixels)
@@ -129,24 +135,27 @@ public enum PNG {
         try read(from: url).tensor(range: range)
     }
 
-    /// Walks the chunk structure (length, type, data, CRC) up to the IEND chunk and describes
-    /// what is wrong with it, or returns nil. libpng stops reading once it has the pixels, so
-    /// without this a file cut inside its last chunk would pass unnoticed.
-    static func chunkProblem(_ data: Data) -> String? {
+    /// Walks the chunk structure (length, type, data, CRC) up to the IEND chunk: describes what
+    /// is wrong with it, or counts the bytes of compressed pixel data (the IDAT chunks). libpng
+    /// stops reading once it has the pixels, so without this a file cut inside its last chunk
+    /// would pass unnoticed.
+    static func walkChunks(_ data: Data) -> (problem: String?, imageDataLength: Int) {
         let bytes = [UInt8](data)
         var offset = 8
+        var imageDataLength = 0
         while offset + 8 <= bytes.count {
             let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
             let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
-            guard length <= 0x7FFF_FFFF else { return "damaged PNG data (chunk \"\(type)\" claims \(length) bytes)" }
+            guard length <= 0x7FFF_FFFF else { return ("damaged PNG data (chunk \"\(type)\" claims \(length) bytes)", imageDataLength) }
             let end = offset + 12 + length
             guard end <= bytes.count else {
-                return "truncated PNG: the file ends inside its \"\(type)\" chunk (\(end - bytes.count) bytes missing)"
+                return ("truncated PNG: the file ends inside its \"\(type)\" chunk (\(end - bytes.count) bytes missing)", imageDataLength)
             }
-            if type == "IEND" { return nil }
+            if type == "IDAT" { imageDataLength += length }
+            if type == "IEND" { return (nil, imageDataLength) }
             offset = end
         }
-        return "truncated PNG: the file ends before its IEND chunk"
+        return ("truncated PNG: the file ends before its IEND chunk", imageDataLength)
     }
 
     /// libpng's message for the last failure of `image`.

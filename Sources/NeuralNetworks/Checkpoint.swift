@@ -44,7 +44,27 @@ public struct Checkpoint {
         try file.write(to: url)
     }
 
+    /// The range of every count a checkpoint holds (epochs, steps, milliseconds): whole numbers up
+    /// to 2^53, which a `Double` holds exactly (Adam's bias correction and the reported seconds
+    /// compute with them) and which a run can add to without overflowing.
+    public static let countRange = 0...(1 << 53)
+
+    /// The counts saved in `file`'s metadata under keys starting with `prefix`, by the rest of the key.
+    /// - Throws: ``SafeTensorsError`` naming the first value that is not a count in ``countRange``.
+    static func counts(withPrefix prefix: String, in file: SafeTensors, url: URL) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for (key, text) in file.metadata where key.hasPrefix(prefix) {
+            guard let value = Int(text), countRange.contains(value) else {
+                throw SafeTensorsError(file: url.path, problem: "metadata '\(key)' is '\(text)'; a saved count is a whole number from 0 to \(countRange.upperBound)")
+            }
+            counts[String(key.dropFirst(prefix.count))] = value
+        }
+        return counts
+    }
+
     /// Loads the state saved by `save`; returns the generator, counters and series to continue with.
+    /// - Throws: ``SafeTensorsError`` when the file does not fit the models and optimizers, or any
+    ///   count it holds is out of ``countRange`` (nothing is trained from such a file).
     public func load(from url: URL) throws -> (generator: RandomGenerator, counters: [String: Int], series: [String: [Double]]) {
         let file = try SafeTensors(contentsOf: url)
         let all = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
@@ -52,15 +72,14 @@ public struct Checkpoint {
             Dictionary(uniqueKeysWithValues: all.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
         }
         func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: url.path, problem: problem) }
+        let counters = try Self.counts(withPrefix: "counter.", in: file, url: url)
         do {
             for (name, module) in models {
                 try module.load(stateDict: entries(prefix: "\(name)."))
             }
             for (name, optimizer) in optimizers {
                 let prefix = "optimizer.\(name)."
-                var counters: [String: Int] = [:]
-                for (key, value) in file.metadata where key.hasPrefix(prefix) { counters[String(key.dropFirst(prefix.count))] = Int(value) }
-                try optimizer.load(stateDict: entries(prefix: prefix), counters: counters)
+                try optimizer.load(stateDict: entries(prefix: prefix), counters: try Self.counts(withPrefix: prefix, in: file, url: url))
             }
         } catch let error as StateDictError {
             throw fail("\(error)")
@@ -73,10 +92,9 @@ public struct Checkpoint {
                 shadow.assign(value.converted(to: shadow.dtype))
             }
         }
-        let words = (file.metadata["rng"] ?? "").split(separator: ",").compactMap { UInt64($0, radix: 16) }
-        guard words.count == 4, words != [0, 0, 0, 0] else { throw fail("no valid random generator state in its metadata") }
-        var counters: [String: Int] = [:]
-        for (key, value) in file.metadata where key.hasPrefix("counter.") { counters[String(key.dropFirst(8))] = Int(value) }
+        let fields = (file.metadata["rng"] ?? "").split(separator: ",", omittingEmptySubsequences: false)
+        let words = fields.compactMap { UInt64($0, radix: 16) }
+        guard fields.count == 4, words.count == 4, words != [0, 0, 0, 0] else { throw fail("no valid random generator state in its metadata") }
         let series = entries(prefix: "series.").mapValues(\.doubles)
         return (RandomGenerator(state: (words[0], words[1], words[2], words[3])), counters, series)
     }
@@ -89,6 +107,8 @@ public struct Checkpoint {
     /// The checkpoint also counts the wall-clock time spent in `epoch` over all runs
     /// (see ``trainingSeconds(in:)``), so a model's cost can be reported later.
     /// Returns the epoch training started from (0 unless resumed).
+    /// - Throws: what `body` throws, ``SafeTensorsError`` when the checkpoint cannot be resumed
+    ///   (see ``load(from:)``; it must also say which epoch it reached), or the error of a failed save.
     @discardableResult
     public func runEpochs(_ epochs: Int, checkpoint url: URL, resume: Bool, generator: inout RandomGenerator,
                           series: inout [String: [Double]],
@@ -97,9 +117,12 @@ public struct Checkpoint {
         var milliseconds = 0
         if resume, FileManager.default.fileExists(atPath: url.path) {
             let restored = try load(from: url)
+            guard let saved = restored.counters["epoch"] else {
+                throw SafeTensorsError(file: url.path, problem: "no counter.epoch in its metadata, so it does not say where to continue")
+            }
             generator = restored.generator
             series = restored.series
-            first = min(restored.counters["epoch"] ?? 0, epochs)
+            first = min(saved, epochs)
             milliseconds = restored.counters[Self.trainingMillisecondsKey] ?? 0
         }
         for epoch in first..<max(first, epochs) {
@@ -115,7 +138,7 @@ public struct Checkpoint {
 
     /// The wall-clock seconds `runEpochs` spent training the checkpoint at `url`, or nil if it does not say.
     public static func trainingSeconds(in url: URL) throws -> Double? {
-        let metadata = try SafeTensors(contentsOf: url).metadata
-        return metadata["counter.\(trainingMillisecondsKey)"].flatMap(Double.init).map { $0 / 1000 }
+        let counters = try counts(withPrefix: "counter.", in: SafeTensors(contentsOf: url), url: url)
+        return counters[trainingMillisecondsKey].map { Double($0) / 1000 }
     }
 }

@@ -89,12 +89,15 @@ public enum StateDictError: Error, CustomStringConvertible, Equatable {
     case missingName(String)
     case unexpectedName(String)
     case shapeMismatch(String, expected: [Int], found: [Int])
+    /// A counter (an optimizer's `step`) with a value it cannot have.
+    case invalidCount(String, Int)
 
     public var description: String {
         switch self {
         case .missingName(let name): return "state dict: missing entry '\(name)'"
         case .unexpectedName(let name): return "state dict: unexpected entry '\(name)' (no such parameter or buffer)"
         case .shapeMismatch(let name, let expected, let found): return "state dict: '\(name)' has shape \(found), the module expects \(expected)"
+        case .invalidCount(let name, let value): return "state dict: counter '\(name)' is \(value), which no run can have reached"
         }
     }
 }

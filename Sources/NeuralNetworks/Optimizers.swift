@@ -124,6 +124,9 @@ public final class Adam: Optimizer {
     }
 
     public func load(stateDict tensors: [String: Tensor], counters: [String: Int]) throws {
+        guard let step = counters["step"] else { throw StateDictError.missingName("step") }
+        // The next step adds one, and a step count below zero has no meaning.
+        guard step >= 0 && step < Int.max else { throw StateDictError.invalidCount("step", step) }
         for index in parameters.indices {
             for (name, target) in [("\(index).exp_avg", firstMoments[index]), ("\(index).exp_avg_sq", secondMoments[index])] {
                 guard let value = tensors[name] else { throw StateDictError.missingName(name) }
@@ -131,7 +134,6 @@ public final class Adam: Optimizer {
                 target.assign(value.converted(to: target.dtype))
             }
         }
-        guard let step = counters["step"] else { throw StateDictError.missingName("step") }
         stepCount = step
     }
 

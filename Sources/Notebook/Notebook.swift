@@ -37,6 +37,23 @@ public final class Notebook {
         let rule = String(repeating: "━", count: max(4, 72 - title.count))
         emit("\n\(bold("━━ \(title) \(rule)"))\n")
         emit("   mode \(options.mode.rawValue) · seed \(options.seed) · \(Parallel.threadCount) threads · output \(outputDirectory.relativePath)\n")
+        for note in Self.prepare(outputDirectory, resume: options.resume) { emit("   \(note)\n") }
+    }
+
+    /// Readies the output folder for a run and returns what to tell the reader: temporary files
+    /// that a killed checkpoint write left are removed, and `--resume` with no checkpoint there
+    /// says so (the run then starts from the beginning, as without `--resume`).
+    static func prepare(_ folder: URL, resume: Bool) -> [String] {
+        var notes: [String] = []
+        let removed = SafeTensors.removeStaleTemporaryFiles(in: folder)
+        if !removed.isEmpty {
+            notes.append("removed \(removed.joined(separator: ", ")), left by a checkpoint write that was interrupted")
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        if resume && !names.contains(where: { $0.hasSuffix(".safetensors") && !$0.hasPrefix(".") }) {
+            notes.append("--resume: no checkpoint in \(folder.relativePath) to continue from; starting from the beginning")
+        }
+        return notes
     }
 
     // MARK: - Showing things

@@ -27,7 +27,7 @@ public struct RunOptions: ParsableArguments, Sendable {
     @Option(help: "Folder for figures, checkpoints and the transcript (default: output/<chapter>).")
     public var out: String?
 
-    @Flag(help: "Continue from the last checkpoint in the output folder instead of starting over.")
+    @Flag(help: "Continue from the last checkpoint in the output folder instead of starting over (with no checkpoint there, say so and start from the beginning).")
     public var resume = false
 
     @Option(help: "Threads for the numeric kernels (default: every core).")

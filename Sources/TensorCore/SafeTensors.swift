@@ -66,7 +66,28 @@ public struct SafeTensors {
         }
     }
 
+    /// Removes the temporary files that writes killed midway left in `folder`, and returns their names.
+    ///
+    /// A temporary is `.NAME.safetensors.PID.tmp`, named after the process that writes it; one whose
+    /// process no longer runs can never be finished. A live writer's (another run in the same folder)
+    /// is kept.
+    @discardableResult
+    public static func removeStaleTemporaryFiles(in folder: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let stale = names.filter { name in
+            guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }
+            let middle = name.dropFirst().dropLast(4)                      // NAME.safetensors.PID
+            guard let dot = middle.lastIndex(of: "."), middle[..<dot].hasSuffix(".safetensors"),
+                  let process = Int32(middle[middle.index(after: dot)...]), process > 0 else { return false }
+            return kill(process, 0) != 0 && errno == ESRCH
+        }
+        return stale.filter { (try? FileManager.default.removeItem(at: folder.appendingPathComponent($0))) != nil }.sorted()
+    }
+
     // MARK: - Reading
+
+    /// The longest JSON header `init(data:)` accepts (the reference implementation's limit, 100 MB).
+    public static let maximumHeaderLength: UInt64 = 100_000_000
 
     /// Reads a file written by `write(to:)`, by the `safetensors` Python package or by PyTorch tooling.
     public init(contentsOf url: URL) throws {
@@ -83,8 +104,11 @@ public struct SafeTensors {
         let bytes = [UInt8](data)
         guard bytes.count >= 8 else { throw fail("\(bytes.count) bytes is shorter than the 8-byte header length") }
         let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard headerLength <= UInt64(bytes.count - 8), headerLength <= 100_000_000 else {
+        guard headerLength <= UInt64(bytes.count - 8) else {
             throw fail("header length \(headerLength) exceeds the file's \(bytes.count - 8) remaining bytes")
+        }
+        guard headerLength <= Self.maximumHeaderLength else {
+            throw fail("header length \(headerLength) exceeds the \(Self.maximumHeaderLength) bytes this reader accepts")
         }
         let dataStart = 8 + Int(headerLength)
         guard let header = (try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))) as? [String: Any] else {
@@ -108,13 +132,11 @@ public struct SafeTensors {
             default: throw fail("entry '\(key)' has dtype \(dtypeName); only F32 and F64 are supported")
             }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("entry '\(key)' has a negative size in \(shape)") }
-            let (count, overflow) = shape.reduce((1, false)) { acc, size in
-                let product = acc.0.multipliedReportingOverflow(by: size)
-                return (product.partialValue, acc.1 || product.overflow)
+            guard let byteCount = Shape.checkedByteCount(shape, elementSize: dtype.byteCount) else {
+                throw fail("entry '\(key)': shape \(shape) of \(dtypeName) needs more bytes than an Int can count")
             }
             let (begin, end) = (offsets[0], offsets[1])
-            guard !overflow, begin >= 0, end >= begin, end <= bytes.count - dataStart,
-                  end - begin == count * dtype.byteCount else {
+            guard begin >= 0, end >= begin, end <= bytes.count - dataStart, end - begin == byteCount else {
                 throw fail("entry '\(key)': bytes \(begin)..<\(end) do not hold shape \(shape) of \(dtypeName) inside the \(bytes.count - dataStart) data bytes")
             }
             let tensor = Tensor(uninitialized: shape, dtype: dtype)

@@ -3,6 +3,23 @@ public enum Shape {
     /// The number of elements of a tensor with this shape (1 for a scalar `[]`).
     public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
+    /// The bytes an array of `shape` takes with `elementSize`-byte elements, or nil when a size is
+    /// negative or the product does not fit in an `Int`.
+    ///
+    /// Every file reader sizes what a header claims with this before comparing it with the bytes
+    /// present or allocating anything: a header is untrusted, and `2^62 × 4` would trap.
+    public static func checkedByteCount(_ shape: [Int], elementSize: Int = 1) -> Int? {
+        guard elementSize >= 0, shape.allSatisfy({ $0 >= 0 }) else { return nil }
+        if shape.contains(0) { return 0 }
+        var product = elementSize
+        for size in shape {
+            let (next, overflow) = product.multipliedReportingOverflow(by: size)
+            guard !overflow else { return nil }
+            product = next
+        }
+        return product
+    }
+
     /// Row-major (C order) strides in elements.
     public static func strides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)

@@ -34,7 +34,11 @@ extension Tensor {
 
     /// Reads a `.npy` file written by NumPy (or `saveNumPy`).
     public static func loadNumPy(from url: URL) throws -> Tensor {
-        try Tensor(numpyData: try Data(contentsOf: url), name: url.lastPathComponent)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw NumPyFormatError(file: url.lastPathComponent, problem: "cannot read it (\(error.localizedDescription))")
+        }
+        return try Tensor(numpyData: data, name: url.lastPathComponent)
     }
 
     /// Parses `.npy` bytes; `name` labels errors.
@@ -80,18 +84,17 @@ extension Tensor {
             guard let size = Int(field), size >= 0 else { throw fail("shape entry '\(field)' is not a size") }
             shape.append(size)
         }
-        let (elementCount, overflow) = shape.reduce((1, false)) { acc, size in
-            let product = acc.0.multipliedReportingOverflow(by: size)
-            return (product.partialValue, acc.1 || product.overflow)
-        }
         let dataStart = headerStart + headerLength
-        guard !overflow, elementCount <= (bytes.count - dataStart) / dtype.byteCount,
-              bytes.count - dataStart == elementCount * dtype.byteCount else {
-            throw fail("shape \(Shape.text(shape)) needs \(overflow ? "too many" : String(elementCount * dtype.byteCount)) data bytes, file has \(bytes.count - dataStart)")
+        let available = bytes.count - dataStart
+        guard let byteCount = Shape.checkedByteCount(shape, elementSize: dtype.byteCount) else {
+            throw fail("shape \(Shape.text(shape)) needs more data bytes than an Int can count, file has \(available)")
+        }
+        guard byteCount == available else {
+            throw fail("shape \(Shape.text(shape)) needs \(byteCount) data bytes, file has \(available)")
         }
         self.init(uninitialized: shape, dtype: dtype)
         bytes.withUnsafeBytes { raw in
-            storage.raw.copyMemory(from: raw.baseAddress! + dataStart, byteCount: elementCount * dtype.byteCount)
+            storage.raw.copyMemory(from: raw.baseAddress! + dataStart, byteCount: byteCount)
         }
     }
 }

@@ -21,6 +21,14 @@ import Testing
         #expect(run.standardOutput.contains("gradient check passed"))
     }
 
+    /// `--resume` in a folder with no checkpoint says so, then runs from the beginning.
+    @Test func resumeWithNothingToResumeSaysSoAndStarts() throws {
+        let run = try ChapterRun("Concepts", ["--quick", "--resume"])
+        defer { run.removeOutput() }
+        #expect(run.status == 0)
+        #expect(run.standardOutput.contains("--resume: no checkpoint in \(run.output.path) to continue from; starting from the beginning"))
+    }
+
     @Test func impossibleFlagsAreRejected() throws {
         let run = try ChapterRun("Concepts", ["--quick", "--full"])
         defer { run.removeOutput() }

@@ -39,8 +39,9 @@ import TensorCore
         expectCleanFailure(resumed, mentioning: "dcgan.safetensors")
     }
 
-    /// Kill a run right after its first checkpoint, resume it, and end with exactly the weights of
-    /// a run that was never interrupted.
+    /// Kill a run right after its first checkpoint, resume it, and end with exactly the weights and
+    /// pictures of a run that was never interrupted; a temporary file that an interrupted write
+    /// left is removed on the way.
     @Test func killedRunResumesToTheSameWeights() throws {
         let arguments = ["--quick", "--seed", "2", "--epochs", "3"]
         let straight = try ChapterRun("GAN", arguments)
@@ -53,9 +54,19 @@ import TensorCore
         let epochAtKill = Int(try SafeTensors(contentsOf: checkpoint).metadata["counter.epoch"] ?? "") ?? -1
         #expect(epochAtKill >= 1 && epochAtKill < 3, "the kill should land between epochs, checkpoint says epoch \(epochAtKill)")
 
+        let stale = ".dcgan.safetensors.\(Int32.max).tmp"                     // as a write killed midway leaves it
+        try Data("partial".utf8).write(to: interrupted.output.appendingPathComponent(stale))
         let resumed = try ChapterRun("GAN", arguments + ["--resume"], output: interrupted.output)
         #expect(resumed.status == 0, "\(resumed.standardOutput.suffix(2000))")
         #expect(resumed.standardOutput.contains("resumed after epoch \(epochAtKill)"))
+        #expect(resumed.standardOutput.contains("removed \(stale), left by a checkpoint write that was interrupted"))
+        #expect(!resumed.fileExists(stale))
+        let pictures = try FileManager.default.contentsOfDirectory(atPath: straight.output.path).filter { $0.hasSuffix(".png") }
+        #expect(pictures.count > 5)
+        for picture in pictures {
+            let (a, b) = (straight.output.appendingPathComponent(picture), interrupted.output.appendingPathComponent(picture))
+            #expect(try Data(contentsOf: a) == Data(contentsOf: b), "\(picture) differs after resuming")
+        }
         let expected = try SafeTensors(contentsOf: straight.output.appendingPathComponent("dcgan.safetensors"))
         let actual = try SafeTensors(contentsOf: checkpoint)
         #expect(expected.tensors.map(\.name) == actual.tensors.map(\.name))

@@ -135,6 +135,20 @@ import Testing
         #expect(error.description.contains("huge.png"))
     }
 
+    /// 8192×8192 pixels (64 Mi, within the reader's limit) behind 100 bytes of pixel data: deflate
+    /// cannot expand that far, so nothing the size of the image is allocated.
+    @Test func aHeaderLargerThanItsPixelDataIsRefused() throws {
+        var data = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        data += PNGFixtures.chunk("IHDR", PNGFixtures.bigEndian(8192) + PNGFixtures.bigEndian(8192) + [1, 0, 0, 0, 0])
+        data += PNGFixtures.chunk("IDAT", [UInt8](repeating: 0, count: 100))
+        data += PNGFixtures.chunk("IEND", [])
+        let error = try #require(throws: ImageIOError.self) { try PNG.decode(data, name: "bomb.png") }
+        #expect(error.description == "bomb.png: 100 bytes of compressed pixel data cannot hold 8192×8192 pixels")
+        // The least a real image needs passes this check (and then decodes, or fails for its data).
+        let tiny = PNGFixtures.png(width: 3, height: 2, bitDepth: 1, colorType: 0, rows: [[0b1010_0000], [0b0100_0000]])
+        #expect(try PNG.decode(tiny).pixels == [255, 0, 255, 0, 255, 0])
+    }
+
     /// Hundreds of randomly damaged copies of a real PNG: each is either a thrown `ImageIOError`
     /// or the original picture (the damage hit something harmless, like the CRC of an ancillary
     /// chunk) — never a crash, never different pixels. (20 000 trials were run once; the same held.)

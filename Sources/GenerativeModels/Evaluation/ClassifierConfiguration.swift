@@ -66,14 +66,23 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
+    /// The widest convolution and the most features a configuration may ask for (the standard
+    /// one uses 64 and 128): a configuration read from a cache file cannot build a network larger
+    /// than memory.
+    public static let maximumWidth = 512, maximumFeatureCount = 1024
+
     /// Checks that the values make sense; the message names the first one that does not.
     func validate() throws {
         func fail(_ problem: String) -> EvaluationError { .invalidConfiguration("classifier configuration '\(name)': \(problem)") }
-        guard widths.count == 3, widths.allSatisfy({ $0 > 0 }) else { throw fail("needs three positive widths, got \(widths)") }
-        guard featureCount >= 2 else { throw fail("needs at least 2 features, got \(featureCount)") }
+        guard widths.count == 3, widths.allSatisfy({ (1...Self.maximumWidth).contains($0) }) else {
+            throw fail("needs three widths from 1 to \(Self.maximumWidth), got \(widths)")
+        }
+        guard (2...Self.maximumFeatureCount).contains(featureCount) else {
+            throw fail("needs 2 to \(Self.maximumFeatureCount) features, got \(featureCount)")
+        }
         guard epochs >= 1 else { throw fail("needs at least one epoch, got \(epochs)") }
         guard trainingImages.map({ $0 >= batchSize }) ?? true else { throw fail("\(trainingImages!) training images do not fill one batch of \(batchSize)") }
         guard batchSize >= 2 else { throw fail("batch size must be at least 2 (batch normalisation), got \(batchSize)") }
-        guard learningRate > 0 else { throw fail("learning rate must be positive, got \(learningRate)") }
+        guard learningRate > 0 && learningRate.isFinite else { throw fail("learning rate must be positive, got \(learningRate)") }
     }
 }

@@ -142,6 +142,11 @@ public final class Evaluator {
         guard let accuracy = file.metadata["test_accuracy"].flatMap(Double.init), (0...1).contains(accuracy) else {
             throw fail("no test accuracy in its metadata")
         }
+        let secondsText = file.metadata["training_seconds"]
+        let trainingSeconds = secondsText.flatMap(Double.init)
+        guard secondsText == nil || trainingSeconds.map({ $0 >= 0 && $0.isFinite }) == true else {
+            throw fail("training_seconds is '\(secondsText!)', not a number of seconds")
+        }
         var generator = RandomGenerator(seed: configuration.seed)
         let classifier = FashionClassifier(widths: configuration.widths, featureCount: configuration.featureCount, using: &generator)
         let prefix = "classifier."
@@ -153,6 +158,6 @@ public final class Evaluator {
             throw fail("missing or malformed reference statistics 'reference.test.*'")
         }
         return Evaluator(classifier: classifier, configuration: configuration, testAccuracy: accuracy, reference: reference,
-                         trainingSeconds: file.metadata["training_seconds"].flatMap(Double.init))
+                         trainingSeconds: trainingSeconds)
     }
 }

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import NeuralNetworks
+
+/// Checkpoints whose counts no run can have reached (the fuzzer's step of `Int.max`, an epoch of
+/// −5 or `Int.min`) are refused with the reason, and nothing is trained from them.
+@Suite struct HostileCheckpointTests {
+    /// A linear model with Adam, its checkpoint written by one epoch of `runEpochs`.
+    private struct Run {
+        let model: Linear
+        let optimizer: Adam
+        let url: URL
+
+        /// A fresh model, whose checkpoint is `url`.
+        init(url: URL = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID()).safetensors")) {
+            self.url = url
+            var rng = RandomGenerator(seed: 3)
+            model = Linear(inputCount: 3, outputCount: 2, using: &rng)
+            optimizer = Adam(model.parameters)
+        }
+
+        var checkpoint: Checkpoint { Checkpoint(models: [("model", model)], optimizers: [("adam", optimizer)]) }
+
+        /// Runs `runEpochs` for `epochs`; returns the epochs that were trained.
+        @discardableResult
+        func train(epochs: Int, resume: Bool) throws -> [Int] {
+            var generator = RandomGenerator(seed: 4), series: [String: [Double]] = [:], trained: [Int] = []
+            try checkpoint.runEpochs(epochs, checkpoint: url, resume: resume, generator: &generator, series: &series) { epoch, rng, _ in
+                let loss = mseLoss(model(Tensor.randomNormal([4, 3], using: &rng)), Tensor.zeros([4, 2]))
+                optimizer.zeroGrad()
+                loss.backward()
+                optimizer.step()
+                trained.append(epoch)
+            }
+            return trained
+        }
+
+        /// Rewrites one metadata value of the saved checkpoint.
+        func edit(_ key: String, to value: String) throws {
+            var file = try SafeTensors(contentsOf: url)
+            file.metadata[key] = value
+            try file.write(to: url)
+        }
+    }
+
+    @Test func anAdamStepOfIntMaxIsRefused() throws {
+        let run = Run()
+        defer { try? FileManager.default.removeItem(at: run.url) }
+        try run.train(epochs: 1, resume: false)
+        try run.edit("optimizer.adam.step", to: String(Int.max))
+        let resumed = Run(url: run.url)
+        let error = try #require(throws: SafeTensorsError.self) { try resumed.train(epochs: 2, resume: true) }
+        #expect(error.description == "\(run.url.path): not a readable safetensors file: metadata 'optimizer.adam.step' is '9223372036854775807'; "
+                + "a saved count is a whole number from 0 to 9007199254740992")
+        #expect(resumed.optimizer.stepCount == 0)
+    }
+
+    @Test func epochsBelowZeroOrNotNumbersAreRefused() throws {
+        for value in ["-5", String(Int.min), "2.5", "three", String(Checkpoint.countRange.upperBound + 1)] {
+            let run = Run()
+            defer { try? FileManager.default.removeItem(at: run.url) }
+            try run.train(epochs: 1, resume: false)
+            try run.edit("counter.epoch", to: value)
+            var trained: [Int]?
+            let error = try #require(throws: SafeTensorsError.self) { trained = try Run(url: run.url).train(epochs: 3, resume: true) }
+            #expect(error.problem == "metadata 'counter.epoch' is '\(value)'; a saved count is a whole number from 0 to 9007199254740992")
+            #expect(trained == nil)
+            #expect(throws: SafeTensorsError.self) { try Checkpoint.trainingSeconds(in: run.url) }
+        }
+    }
+
+    @Test func aCheckpointThatDoesNotSayItsEpochIsNotResumed() throws {
+        let run = Run()
+        defer { try? FileManager.default.removeItem(at: run.url) }
+        try run.train(epochs: 1, resume: false)
+        var file = try SafeTensors(contentsOf: run.url)
+        file.metadata["counter.epoch"] = nil
+        try file.write(to: run.url)
+        let error = try #require(throws: SafeTensorsError.self) { try Run(url: run.url).train(epochs: 3, resume: true) }
+        #expect(error.problem == "no counter.epoch in its metadata, so it does not say where to continue")
+    }
+
+    @Test func aBrokenRandomGeneratorStateIsRefused() throws {
+        let run = Run()
+        defer { try? FileManager.default.removeItem(at: run.url) }
+        try run.train(epochs: 1, resume: false)
+        try run.edit("rng", to: "1,2,3,4,zz")
+        let error = try #require(throws: SafeTensorsError.self) { try Run(url: run.url).checkpoint.load(from: run.url) }
+        #expect(error.problem == "no valid random generator state in its metadata")
+    }
+
+    /// Adam checks the count it is given, whoever gives it.
+    @Test func adamRefusesAStepCountItCouldNotContinueFrom() throws {
+        let run = Run()
+        let state = run.optimizer.stateDict()
+        let tensors = Dictionary(uniqueKeysWithValues: state.tensors.map { ($0.name, $0.tensor) })
+        #expect(throws: StateDictError.invalidCount("step", Int.max)) { try run.optimizer.load(stateDict: tensors, counters: ["step": Int.max]) }
+        #expect(throws: StateDictError.invalidCount("step", -1)) { try run.optimizer.load(stateDict: tensors, counters: ["step": -1]) }
+        #expect("\(StateDictError.invalidCount("step", -1))" == "state dict: counter 'step' is -1, which no run can have reached")
+        try run.optimizer.load(stateDict: tensors, counters: ["step": 41])
+        #expect(run.optimizer.stepCount == 41)
+    }
+}
