@@ -176,9 +176,12 @@ public struct GemmPlan: Sendable, Equatable, CustomStringConvertible {
 
 /// The packed SIMD GEMM for Float.
 ///
-/// B is copied into panels of `nr` columns and A into panels of 6 rows, each laid out in the order
-/// the micro-kernel reads them; the micro-kernel keeps a 6×`nr` tile of C in twelve vector
-/// registers and streams through k. Blocking by the plan's kc × mc keeps the packed panels in cache.
+/// The micro-kernel keeps a 6×`nr` tile of C in twelve vector registers and streams through k,
+/// reading six values of A and one row of `nr` values of B per step. Both usually come from
+/// panels packed in that order: B's just before their first use, A's block by block (or once,
+/// whole, when it fits the plan's resident budget). Operands already in that shape are read in
+/// place: shifted-window rows of B (each a contiguous run) and of A (six read side by side). The
+/// plan's blocks keep what is packed in cache.
 enum PackedFloatGemm {
     static let mr = GemmPlan.rows
 
