@@ -3,7 +3,7 @@ import Foundation
 /// A strided view of a matrix: element (i, j) is at `base[i * rowStride + j * columnStride]`.
 /// A transposed matrix is the same memory with the strides swapped.
 ///
-/// Either axis may instead take its offsets from a table: with `rowOffsets`, row i starts at
+/// Rows may instead take their starts from a table: with `rowOffsets`, row i starts at
 /// `base + rowOffsets[i]`. A stride-1 convolution reads its unfolded input this way, each row a
 /// window into a padded plane (see `ShiftedConvolution.swift`).
 struct MatrixView<T: TensorScalar> {
@@ -11,26 +11,23 @@ struct MatrixView<T: TensorScalar> {
     var rowStride: Int
     var columnStride: Int
     var rowOffsets: UnsafePointer<Int>? = nil
-    var columnOffsets: UnsafePointer<Int>? = nil
 
     @inline(__always) func rowOffset(_ i: Int) -> Int { rowOffsets.map { $0[i] } ?? i * rowStride }
-    @inline(__always) func columnOffset(_ j: Int) -> Int { columnOffsets.map { $0[j] } ?? j * columnStride }
-    @inline(__always) subscript(i: Int, j: Int) -> T { base[rowOffset(i) + columnOffset(j)] }
+    @inline(__always) subscript(i: Int, j: Int) -> T { base[rowOffset(i) + j * columnStride] }
 
-    var transposed: MatrixView {
-        MatrixView(base: base, rowStride: columnStride, columnStride: rowStride, rowOffsets: columnOffsets, columnOffsets: rowOffsets)
-    }
-
-    /// Whether each row is contiguous in memory (the common row-major case).
-    var rowsAreContiguous: Bool { columnStride == 1 && columnOffsets == nil }
+    /// Whether each row is contiguous in memory (row-major, or windows from a table).
+    var rowsAreContiguous: Bool { columnStride == 1 }
     /// Whether each column is contiguous in memory (a transposed row-major matrix).
     var columnsAreContiguous: Bool { rowStride == 1 && rowOffsets == nil }
+    /// Whether the rows are contiguous windows at offsets from a table: the GEMM reads such an
+    /// operand in place instead of packing it.
+    var rowsAreWindows: Bool { rowOffsets != nil && columnStride == 1 }
 
     /// The view of rows `i0...` and columns `j0...`.
     func from(row i0: Int = 0, column j0: Int = 0) -> MatrixView {
         var view = self
         if let rowOffsets { view.rowOffsets = rowOffsets + i0 } else { view.base += i0 * rowStride }
-        if let columnOffsets { view.columnOffsets = columnOffsets + j0 } else { view.base += j0 * columnStride }
+        view.base += j0 * columnStride
         return view
     }
 }
@@ -212,34 +209,37 @@ enum PackedFloatGemm {
     private static func serial(m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
                                _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, plan: GemmPlan) {
         let (kc, nr) = (min(plan.kc, k), plan.tile.columns)
-        let packedACount = residentRows(m, k, plan).map { $0 * k } ?? kc * (min(m, plan.mc) + mr)
+        // A's rows rounded up to whole panels, when A is packed whole (it fits the resident budget).
+        let paddedRows = (m + mr - 1) / mr * mr
+        let residentRows = !a.rowsAreWindows && paddedRows * k <= plan.residentA ? paddedRows : nil
+        let packedACount = a.rowsAreWindows ? 0 : residentRows.map { $0 * k } ?? kc * (min(m, plan.mc) + mr)
         MemoryPool.withScratch(Float.self, count: kc * (min(n, plan.nc) + nr)) { packedB in
             MemoryPool.withScratch(Float.self, count: packedACount) { packedA in
                 switch plan.tile {
                 case .simd16:
                     blocked(SIMD16<Float>.self, m: m, n: n, k: k, a, b, c, ldc: ldc, accumulate: accumulate, plan: plan,
-                            packedA: packedA, packedB: packedB)
+                            residentRows: residentRows, packedA: packedA, packedB: packedB)
                 case .simd8:
                     blocked(SIMD8<Float>.self, m: m, n: n, k: k, a, b, c, ldc: ldc, accumulate: accumulate, plan: plan,
-                            packedA: packedA, packedB: packedB)
+                            residentRows: residentRows, packedA: packedA, packedB: packedB)
                 }
             }
         }
     }
 
     /// The blocked loops around the micro-kernel, with the packing buffers supplied; the tile is
-    /// 6 rows × two vectors of type `V`.
+    /// 6 rows × two vectors of type `V`. With `residentRows`, A is packed whole, that many rows.
     @inline(__always)
     private static func blocked<V: SIMD>(_: V.Type, m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
                                          _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, plan: GemmPlan,
-                                         packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>)
+                                         residentRows: Int?, packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>)
     where V.Scalar == Float {
         let nr = 2 * V.scalarCount
         // Shifted windows (rows of B at their own offsets, each contiguous) are read in place: a
         // full panel's rows are already contiguous runs of nr floats. Edge panels are packed.
-        let inPlace = b.rowOffsets != nil && b.columnStride == 1
+        let inPlace = b.rowsAreWindows
         // Shifted windows as A are read in place too, six rows side by side: A is then never packed.
-        let aInPlace = a.rowOffsets != nil && a.columnStride == 1
+        let aInPlace = a.rowsAreWindows
         /// Runs the tiles of rows 0..<mb of packed A (panels of kb) — or, in place, of A's rows
         /// i0..<i0 + mb from column p0 — against one panel of B.
         @inline(__always) func tiles<Panel: PanelRows>(_ panel: Panel, _ packedA: UnsafePointer<Float>, rows mb: Int, depth kb: Int,
@@ -256,7 +256,7 @@ enum PackedFloatGemm {
                 }
             }
         }
-        if !aInPlace, let rows = residentRows(m, k, plan) {
+        if let rows = residentRows {
             // All of A packed once; then each panel of B runs through every block of k before the
             // next panel, so its tiles of C stay in cache instead of going to memory once per block.
             for p0 in stride(from: 0, to: k, by: plan.kc) { packA(a, rows: 0, m, columns: p0, min(plan.kc, k - p0), into: packedA + rows * p0) }
@@ -300,13 +300,6 @@ enum PackedFloatGemm {
         }
     }
 
-    /// A's rows rounded up to whole panels, when A packed whole fits the plan's resident budget
-    /// (half of L2).
-    private static func residentRows(_ m: Int, _ k: Int, _ plan: GemmPlan) -> Int? {
-        let rows = (m + mr - 1) / mr * mr
-        return rows * k <= plan.residentA ? rows : nil
-    }
-
     /// Panels of `mr` rows: for each p, the mr values A[i..<i+mr, p] (zero beyond the edge).
     private static func packA(_ a: MatrixView<Float>, rows i0: Int, _ mb: Int, columns p0: Int, _ kb: Int,
                               into packed: UnsafeMutablePointer<Float>) {
@@ -343,8 +336,8 @@ enum PackedFloatGemm {
                 var col = 0
                 while col + 4 <= columns {
                     // Four columns at a time, so that each step writes four neighbouring floats.
-                    let s0 = b.base + b.columnOffset(j0 + jr + col) + p0, s1 = b.base + b.columnOffset(j0 + jr + col + 1) + p0
-                    let s2 = b.base + b.columnOffset(j0 + jr + col + 2) + p0, s3 = b.base + b.columnOffset(j0 + jr + col + 3) + p0
+                    let s0 = b.base + (j0 + jr + col) * b.columnStride + p0, s1 = b.base + (j0 + jr + col + 1) * b.columnStride + p0
+                    let s2 = b.base + (j0 + jr + col + 2) * b.columnStride + p0, s3 = b.base + (j0 + jr + col + 3) * b.columnStride + p0
                     let target = UnsafeMutableRawPointer(out + col)
                     for p in 0..<kb {
                         target.storeBytes(of: SIMD4(s0[p], s1[p], s2[p], s3[p]), toByteOffset: p &* nr &* 4, as: SIMD4<Float>.self)
@@ -352,7 +345,7 @@ enum PackedFloatGemm {
                     col += 4
                 }
                 for col in col..<columns {
-                    let source = b.base + b.columnOffset(j0 + jr + col) + p0
+                    let source = b.base + (j0 + jr + col) * b.columnStride + p0
                     for p in 0..<kb { out[p &* nr &+ col] = source[p] }
                 }
                 out += kb * nr

@@ -162,8 +162,8 @@ extension ConvolutionKernels {
         }
     }
 
-    /// W = grid(y) · unfold(x)ᵀ: one product over every grid position of the batch, whose columns
-    /// (c, i, j) are again windows of the padded planes. Positions that are not outputs carry zeros
+    /// W = grid(y) · unfold(x)ᵀ: one product over every grid position of the batch, unfold(x)'s
+    /// rows (c, i, j) again windows of the padded planes. Positions that are not outputs carry zeros
     /// in grid(y) and add nothing — while x is finite: their windows wrap onto real pixels, and
     /// 0·NaN is NaN.
     @_specialize(where T == Float)
