@@ -54,10 +54,11 @@ let package = Package(
             linkerSettings: [.linkedLibrary("z")]),
         .target(
             name: "Notebook",
-            dependencies: ["TensorCore", "ImageIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["TensorCore", "NeuralNetworks", "ImageIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(
             name: "GenerativeModels",
             dependencies: ["NeuralNetworks", "Datasets", "ImageIO"],
+            resources: [.copy("Evaluation/fmnist-classifier.safetensors")],
             swiftSettings: numericSettings),
         .executableTarget(
             name: "Evaluate",

@@ -81,6 +81,17 @@ public struct DataLoader: @unchecked Sendable {
         EpochBatches(loader: self, order: order(epoch: epoch))
     }
 
+    /// Batch `index` of epoch `epoch`: what a training that runs step by step (and may resume
+    /// inside an epoch) reads. The epoch's order is kept until another epoch is asked for.
+    public func batch(_ index: Int, ofEpoch epoch: Int) -> Batch {
+        if recent.epoch != epoch { (recent.epoch, recent.order) = (epoch, order(epoch: epoch)) }
+        return EpochBatches(loader: self, order: recent.order)[index]
+    }
+
+    /// The order of the epoch `batch(_:ofEpoch:)` read last, so that each step does not shuffle again.
+    private final class RecentOrder { var epoch = -1, order: [Int] = [] }
+    private let recent = RecentOrder()
+
     /// The batches of one epoch: a collection whose elements are assembled on access.
     public struct EpochBatches: RandomAccessCollection, @unchecked Sendable {
         let loader: DataLoader

@@ -23,7 +23,8 @@ import Notebook
 
 do {
     let options = RunOptions.parseOrExit()
-    let notebook = try Notebook(chapter: "01-Concepts", title: "Chapter 1 · Concepts", options: options)
+    let notebook = try Notebook(chapter: "01-Concepts", title: "Chapter 1 · Concepts", options: options,
+                                trainings: [("GAN", 0.3), ("VAE", 0.3), ("Diffusion", 0.4)])
     var rng = RandomGenerator(seed: options.seed)
 
     /*:
@@ -126,10 +127,12 @@ do {
     let generatorOptimizer = Adam(generator.parameters, learningRate: 1e-3, betas: (0.5, 0.999))
     let discriminatorOptimizer = Adam(discriminator.parameters, learningRate: 1e-3, betas: (0.5, 0.999))
     let ones = Tensor.ones([batchSize, 1]), zeros = Tensor.zeros([batchSize, 1])
-    var ganLosses: (discriminator: [Double], generator: [Double]) = ([], [])
+    var ganLosses: [String: [Double]] = [:]
 
-    let ganProgress = notebook.progress("GAN", total: steps)
-    for _ in 0..<steps {
+    try notebook.train("GAN", Checkpoint(models: [("generator", generator), ("discriminator", discriminator)],
+                                         optimizers: [("generator", generatorOptimizer), ("discriminator", discriminatorOptimizer)]),
+                       file: "gan.safetensors", plan: TrainingPlan(epochs: 1, stepsPerEpoch: steps), label: { _ in "GAN" },
+                       generator: &rng, series: &ganLosses) { _, rng, losses in
         let real = batch(of: data, size: batchSize, using: &rng)                       // [B, 2]
         let fake = generator(Tensor.randomNormal([batchSize, 2], using: &rng))          // [B, 2]
         // The discriminator's step: real points are labelled 1, generated ones 0.
@@ -143,11 +146,10 @@ do {
         generatorOptimizer.zeroGrad()
         generatorLoss.backward()
         generatorOptimizer.step()
-        ganLosses.discriminator.append(discriminatorLoss.item)
-        ganLosses.generator.append(generatorLoss.item)
-        ganProgress.advance(metrics: [("D loss", discriminatorLoss.item), ("G loss", generatorLoss.item)])
+        losses["discriminator", default: []].append(discriminatorLoss.item)
+        losses["generator", default: []].append(generatorLoss.item)
+        return [("D loss", discriminatorLoss.item), ("G loss", generatorLoss.item)]
     }
-    ganProgress.finish()
     let ganSamples = withoutGradients { generator(Tensor.randomNormal([sampleCount, 2], using: &rng)) }
 
     /*:
@@ -174,10 +176,13 @@ do {
     let decoder = perceptron([2, hidden, hidden, 2], activation: { ReLU() }, using: &rng)
     let vaeOptimizer = Adam(encoderBody.parameters + encoderMean.parameters + encoderLogVariance.parameters + decoder.parameters,
                             learningRate: 1e-3)
-    var vaeLosses: (reconstruction: [Double], kl: [Double]) = ([], [])
+    var vaeLosses: [String: [Double]] = [:]
 
-    let vaeProgress = notebook.progress("VAE", total: steps)
-    for _ in 0..<steps {
+    try notebook.train("VAE", Checkpoint(models: [("encoder.body", encoderBody), ("encoder.mean", encoderMean),
+                                                  ("encoder.log_variance", encoderLogVariance), ("decoder", decoder)],
+                                         optimizers: [("vae", vaeOptimizer)]),
+                       file: "vae.safetensors", plan: TrainingPlan(epochs: 1, stepsPerEpoch: steps), label: { _ in "VAE" },
+                       generator: &rng, series: &vaeLosses) { _, rng, losses in
         let x = batch(of: data, size: batchSize, using: &rng)                                     // [B, 2]
         let features = encoderBody(x).relu()                                                       // [B, hidden]
         let mean = encoderMean(features), logVariance = encoderLogVariance(features)              // [B, 2] each
@@ -188,11 +193,10 @@ do {
         vaeOptimizer.zeroGrad()
         loss.backward()
         vaeOptimizer.step()
-        vaeLosses.reconstruction.append(reconstruction.item)
-        vaeLosses.kl.append(kl.item)
-        vaeProgress.advance(metrics: [("reconstruction", reconstruction.item), ("KL", kl.item)])
+        losses["reconstruction", default: []].append(reconstruction.item)
+        losses["KL", default: []].append(kl.item)
+        return [("reconstruction", reconstruction.item), ("KL", kl.item)]
     }
-    vaeProgress.finish()
     let vaeSamples = withoutGradients { decoder(Tensor.randomNormal([sampleCount, 2], using: &rng)) }
 
     /*:
@@ -238,10 +242,11 @@ do {
     let denoiser = perceptron([2 + embeddingSize, hidden, hidden, hidden, 2], activation: { SiLU() }, using: &rng)
     let diffusionOptimizer = Adam(denoiser.parameters, learningRate: 1e-3)
     let diffusionTrainingSteps = steps * 4
-    var diffusionLosses: [Double] = []
+    var diffusionLosses: [String: [Double]] = [:]
 
-    let diffusionProgress = notebook.progress("Diffusion", total: diffusionTrainingSteps)
-    for _ in 0..<diffusionTrainingSteps {
+    try notebook.train("Diffusion", Checkpoint(models: [("denoiser", denoiser)], optimizers: [("denoiser", diffusionOptimizer)]),
+                       file: "diffusion.safetensors", plan: TrainingPlan(epochs: 1, stepsPerEpoch: diffusionTrainingSteps),
+                       label: { _ in "Diffusion" }, generator: &rng, series: &diffusionLosses) { _, rng, losses in
         let x0 = batch(of: data, size: batchSize, using: &rng)                                        // [B, 2]
         let t = (0..<batchSize).map { _ in rng.nextInt(below: diffusionSteps) }
         let noise = Tensor.randomNormal([batchSize, 2], using: &rng)                                   // ε, [B, 2]
@@ -251,10 +256,9 @@ do {
         diffusionOptimizer.zeroGrad()
         loss.backward()
         diffusionOptimizer.step()
-        diffusionLosses.append(loss.item)
-        diffusionProgress.advance(metrics: [("loss", loss.item)])
+        losses["noise MSE", default: []].append(loss.item)
+        return [("loss", loss.item)]
     }
-    diffusionProgress.finish()
 
     let diffusionSamples = withoutGradients {
         var xt = Tensor.randomNormal([sampleCount, 2], using: &rng)                                    // x_T
@@ -319,8 +323,8 @@ do {
         let tenth = max(1, losses.count / 10)
         return (losses.prefix(tenth).reduce(0, +) / Double(tenth), losses.suffix(tenth).reduce(0, +) / Double(tenth))
     }
-    for (name, losses) in [("VAE loss", zip(vaeLosses.reconstruction, vaeLosses.kl).map(+)), ("Diffusion loss", diffusionLosses),
-                           ("GAN generator loss", ganLosses.generator)] {
+    for (name, losses) in [("VAE loss", zip(vaeLosses["reconstruction"] ?? [], vaeLosses["KL"] ?? []).map(+)),
+                           ("Diffusion loss", diffusionLosses["noise MSE"] ?? []), ("GAN generator loss", ganLosses["generator"] ?? [])] {
         let (start, end) = startAndEnd(losses)
         notebook.record(metric: "\(name) start", start)
         notebook.record(metric: "\(name) end", end)
@@ -346,11 +350,11 @@ do {
     }
     let window = max(1, steps / 100)
     let curves: [(file: String, title: String, series: [PlotSeries])] = [
-        ("gan-losses", "GAN", [PlotSeries(name: "discriminator", points: smoothed(ganLosses.discriminator, width: window)),
-                               PlotSeries(name: "generator", points: smoothed(ganLosses.generator, width: window))]),
-        ("vae-losses", "VAE", [PlotSeries(name: "reconstruction", points: smoothed(vaeLosses.reconstruction, width: window)),
-                               PlotSeries(name: "KL", points: smoothed(vaeLosses.kl, width: window))]),
-        ("diffusion-losses", "Diffusion", [PlotSeries(name: "noise MSE", points: smoothed(diffusionLosses, width: window))]),
+        ("gan-losses", "GAN", [PlotSeries(name: "discriminator", points: smoothed(ganLosses["discriminator"] ?? [], width: window)),
+                               PlotSeries(name: "generator", points: smoothed(ganLosses["generator"] ?? [], width: window))]),
+        ("vae-losses", "VAE", [PlotSeries(name: "reconstruction", points: smoothed(vaeLosses["reconstruction"] ?? [], width: window)),
+                               PlotSeries(name: "KL", points: smoothed(vaeLosses["KL"] ?? [], width: window))]),
+        ("diffusion-losses", "Diffusion", [PlotSeries(name: "noise MSE", points: smoothed(diffusionLosses["noise MSE"] ?? [], width: window))]),
     ]
     for curve in curves {
         try notebook.figure(curve.file, svg: LineChart(title: "\(curve.title) losses", xLabel: "step", yLabel: "loss",

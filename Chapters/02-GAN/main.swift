@@ -27,7 +27,8 @@ import Notebook
 
 do {
     let options = RunOptions.parseOrExit()
-    let notebook = try Notebook(chapter: "02-GAN", title: "Chapter 2 · Generative adversarial networks", options: options)
+    let notebook = try Notebook(chapter: "02-GAN", title: "Chapter 2 · Generative adversarial networks", options: options,
+                                trainings: [("DCGAN", 0.6), ("WGAN-GP", 0.2), ("conditional GAN", 0.2)])
     var rng = RandomGenerator(seed: options.seed)
 
     /*:
@@ -139,47 +140,42 @@ do {
 
     let dcgan = Checkpoint(models: [("generator", generator), ("discriminator", discriminator)],
                            optimizers: [("generator", generatorOptimizer), ("discriminator", discriminatorOptimizer)])
-    let resumedFrom = try dcgan.runEpochs(epochs, checkpoint: notebook.outputDirectory.appendingPathComponent("dcgan.safetensors"),
-                                          resume: options.resume, generator: &rng, series: &history) { epoch, rng, history in
-        let progress = notebook.progress("epoch \(epoch + 1)/\(epochs)", total: loader.batchCount)
-        for batch in loader.batches(epoch: epoch) {
-            let x = batch.images                                                        // [B, 1, 32, 32]
-            let realScores = discriminator(x)                                          // step 2: logits of D(x), [B]
-            let z = Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng)   // step 3
-            let generated = generator(z)                                               //          G(z), [B, 1, 32, 32]
-            let fakeScores = discriminator(generated.detached())                       // step 4: D(G(z)), no gradient into G
-            let discriminatorLoss = binaryCrossEntropyWithLogits(realScores, real)      // step 5
-                + binaryCrossEntropyWithLogits(fakeScores, fake)
-            discriminatorOptimizer.zeroGrad()
-            discriminatorLoss.backward()
-            discriminatorOptimizer.step()
+    let dcganTraining = try notebook.train("DCGAN", dcgan, file: "dcgan.safetensors", plan: TrainingPlan(epochs: epochs, stepsPerEpoch: loader.batchCount),
+                                           label: { "epoch \($0 + 1)/\(epochs)" }, generator: &rng, series: &history) { step, rng, history in
+        let x = loader.batch(step.batch, ofEpoch: step.epoch).images                // [B, 1, 32, 32]
+        let realScores = discriminator(x)                                          // step 2: logits of D(x), [B]
+        let z = Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng)   // step 3
+        let generated = generator(z)                                               //          G(z), [B, 1, 32, 32]
+        let fakeScores = discriminator(generated.detached())                       // step 4: D(G(z)), no gradient into G
+        let discriminatorLoss = binaryCrossEntropyWithLogits(realScores, real)      // step 5
+            + binaryCrossEntropyWithLogits(fakeScores, fake)
+        discriminatorOptimizer.zeroGrad()
+        discriminatorLoss.backward()
+        discriminatorOptimizer.step()
 
-            discriminator.setRequiresGrad(false)                                       // step 6: D held fixed
-            let generatorLoss = binaryCrossEntropyWithLogits(discriminator(generated), real)
-            generatorOptimizer.zeroGrad()
-            generatorLoss.backward()
-            generatorOptimizer.step()
-            discriminator.setRequiresGrad(true)
+        discriminator.setRequiresGrad(false)                                       // step 6: D held fixed
+        let generatorLoss = binaryCrossEntropyWithLogits(discriminator(generated), real)
+        generatorOptimizer.zeroGrad()
+        generatorLoss.backward()
+        generatorOptimizer.step()
+        discriminator.setRequiresGrad(true)
 
-            let dOfX = realScores.sigmoid().mean().item, dOfGz = fakeScores.sigmoid().mean().item
-            for (key, value) in [("D loss", discriminatorLoss.item), ("G loss", generatorLoss.item), ("D(x)", dOfX), ("D(G(z))", dOfGz)] {
-                history[key, default: []].append(value)
-            }
-            progress.advance(metrics: [("D loss", discriminatorLoss.item), ("G loss", generatorLoss.item), ("D(x)", dOfX), ("D(G(z))", dOfGz)])
-        }
-        progress.finish()
+        let dOfX = realScores.sigmoid().mean().item, dOfGz = fakeScores.sigmoid().mean().item
+        let metrics = [("D loss", discriminatorLoss.item), ("G loss", generatorLoss.item), ("D(x)", dOfX), ("D(G(z))", dOfGz)]
+        for (key, value) in metrics { history[key, default: []].append(value) }
+        return metrics
+    } afterEpoch: { epoch, complete in
         try notebook.figure("epoch-\(epoch + 1)", Bitmap(grid: sample(generator, fixedNoise), range: .minusOneToOne, columns: 16, scale: 2),
-                            caption: "Samples from the fixed noise after epoch \(epoch + 1)")
+                            caption: "Samples from the fixed noise \(complete ? "after" : "where the budget ended, in") epoch \(epoch + 1)")
     }
-    if resumedFrom > 0 { notebook.show("resumed after epoch \(resumedFrom) from the checkpoint") }
 
     /*:
      ## What it learned
 
      The same noise after each epoch, left to right: shapes first, then the classes, then detail.
      */
-    let epochGrids = try (1...epochs).map { try PNG.read(from: notebook.outputDirectory.appendingPathComponent("epoch-\($0).png")) }
-    try notebook.figure("epochs", Bitmap(tiling: epochGrids, columns: min(epochs, 5), padding: 6), caption: "The fixed noise, epoch by epoch",
+    let epochGrids = try (1...dcganTraining.epochsStarted).map { try PNG.read(from: notebook.outputDirectory.appendingPathComponent("epoch-\($0).png")) }
+    try notebook.figure("epochs", Bitmap(tiling: epochGrids, columns: min(epochGrids.count, 5), padding: 6), caption: "The fixed noise, epoch by epoch",
                         preview: false)
     let finalSamples = sample(generator, Tensor.randomNormal([100, latentCount, 1, 1], using: &rng))
     try notebook.figure("samples", Bitmap(grid: finalSamples, range: .minusOneToOne, columns: 10, scale: 2), caption: "New samples from the trained generator")
@@ -240,7 +236,7 @@ do {
      samples bias it upwards, so the floor — real training images scored the same way, at the same
      sample count — is printed beside it.
      */
-    let evaluator = try Evaluator.loadOrTrain(configuration: options.mode == .quick ? .quick : .standard)
+    let evaluator = try Evaluator.standard()
     let scoredCount = options.choose(quick: 500, standard: 5000, full: 10_000)
     let scoredSamples = sample(generator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng))
     let dcganScore = try evaluator.score(scoredSamples)
@@ -298,41 +294,35 @@ do {
 
     let wgan = Checkpoint(models: [("generator", wganGenerator), ("critic", critic)],
                           optimizers: [("generator", wganGeneratorOptimizer), ("critic", criticOptimizer)])
-    try wgan.runEpochs(wganRounds, checkpoint: notebook.outputDirectory.appendingPathComponent("wgan-gp.safetensors"), resume: options.resume,
-                       generator: &rng, series: &wganHistory) { round, rng, history in
-        let progress = notebook.progress("WGAN-GP steps \(round * wganRoundSteps + 1)–\((round + 1) * wganRoundSteps) of \(wganGeneratorSteps)",
-                                         total: wganRoundSteps)
-        var shuffle = 1000 + 100 * round                                // each round reads its own shuffles of the data
-        var batches = loader.batches(epoch: shuffle).makeIterator()
-        for _ in 0..<wganRoundSteps {
-            for _ in 0..<criticSteps {
-                guard let batch = batches.next() ?? { shuffle += 1; batches = loader.batches(epoch: shuffle).makeIterator(); return batches.next() }()
-                else { break }
-                let x = batch.images                                                                      // [B, 1, 32, 32]
-                let generated = wganGenerator(Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng)).detached()
-                let epsilon = Tensor.randomUniform([batchSize, 1, 1, 1], using: &rng)
-                let between = (x * epsilon + generated * (1 - epsilon)).detached()                         // x̂
-                between.requiresGrad = true
-                let gradient = critic(between).sum().gradients(withRespectTo: [between], createGraph: true)[0]   // ∇x̂ C(x̂)
-                let norms = ((gradient * gradient).sum(alongAxes: [1, 2, 3]) + 1e-12).sqrt()             // [B]
-                let penalty = ((norms - 1) * (norms - 1)).mean()
-                let distance = critic(x).mean() - critic(generated).mean()                               // the W estimate
-                let criticLoss = -distance + penalty * penaltyWeight
-                criticOptimizer.zeroGrad()
-                criticLoss.backward()
-                criticOptimizer.step()
-                history["W estimate", default: []].append(distance.item)
-                history["penalty", default: []].append(penalty.item)
-            }
-            critic.setRequiresGrad(false)
-            let generatorLoss = -critic(wganGenerator(Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng))).mean()
-            wganGeneratorOptimizer.zeroGrad()
-            generatorLoss.backward()
-            wganGeneratorOptimizer.step()
-            critic.setRequiresGrad(true)
-            progress.advance(metrics: [("W estimate", history["W estimate"]!.last!), ("penalty", history["penalty"]!.last!)])
+    let wganTraining = try notebook.train("WGAN-GP", wgan, file: "wgan-gp.safetensors",
+                                          plan: TrainingPlan(epochs: wganRounds, stepsPerEpoch: wganRoundSteps),
+                                          label: { "WGAN-GP steps \($0 * wganRoundSteps + 1)–\(($0 + 1) * wganRoundSteps) of \(wganGeneratorSteps)" },
+                                          generator: &rng, series: &wganHistory) { step, rng, history in
+        for criticStep in 0..<criticSteps {                                  // the critic reads the data in the loader's epochs, in order
+            let read = step.index * criticSteps + criticStep
+            let x = loader.batch(read % loader.batchCount, ofEpoch: read / loader.batchCount).images    // [B, 1, 32, 32]
+            let generated = wganGenerator(Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng)).detached()
+            let epsilon = Tensor.randomUniform([batchSize, 1, 1, 1], using: &rng)
+            let between = (x * epsilon + generated * (1 - epsilon)).detached()                         // x̂
+            between.requiresGrad = true
+            let gradient = critic(between).sum().gradients(withRespectTo: [between], createGraph: true)[0]   // ∇x̂ C(x̂)
+            let norms = ((gradient * gradient).sum(alongAxes: [1, 2, 3]) + 1e-12).sqrt()             // [B]
+            let penalty = ((norms - 1) * (norms - 1)).mean()
+            let distance = critic(x).mean() - critic(generated).mean()                               // the W estimate
+            let criticLoss = -distance + penalty * penaltyWeight
+            criticOptimizer.zeroGrad()
+            criticLoss.backward()
+            criticOptimizer.step()
+            history["W estimate", default: []].append(distance.item)
+            history["penalty", default: []].append(penalty.item)
         }
-        progress.finish()
+        critic.setRequiresGrad(false)
+        let generatorLoss = -critic(wganGenerator(Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng))).mean()
+        wganGeneratorOptimizer.zeroGrad()
+        generatorLoss.backward()
+        wganGeneratorOptimizer.step()
+        critic.setRequiresGrad(true)
+        return [("W estimate", history["W estimate"]!.last!), ("penalty", history["penalty"]!.last!)]
     }
     let wganSamples = sample(wganGenerator, fixedNoise)
     try notebook.figure("wgan-gp-samples", Bitmap(grid: wganSamples, range: .minusOneToOne, columns: 16, scale: 2),
@@ -351,7 +341,7 @@ do {
         PlotSeries(name: "DCGAN: discriminator loss", points: smoothed(history["D loss"] ?? [], window: criticWindow)),
     ]).svg(), caption: "The critic's distance estimate falls as training proceeds; the DCGAN loss hovers")
     let wganScore = try evaluator.score(sample(wganGenerator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng)))
-    notebook.show("WGAN-GP after \(wganGeneratorSteps) generator steps: FID-FMNIST \(String(format: "%.2f", wganScore.fid)), \(wganScore.coverage.coveredCount)/10 classes")
+    notebook.show("WGAN-GP after \(wganTraining.steps) generator steps: FID-FMNIST \(String(format: "%.2f", wganScore.fid)), \(wganScore.coverage.coveredCount)/10 classes")
     notebook.record(metric: "WGAN-GP FID-FMNIST", wganScore.fid)
 
     /*:
@@ -373,27 +363,25 @@ do {
 
     let conditional = Checkpoint(models: [("generator", conditionalGenerator), ("discriminator", conditionalDiscriminator)],
                                  optimizers: [("generator", conditionalGeneratorOptimizer), ("discriminator", conditionalDiscriminatorOptimizer)])
-    try conditional.runEpochs(conditionalEpochs, checkpoint: notebook.outputDirectory.appendingPathComponent("cgan.safetensors"),
-                              resume: options.resume, generator: &rng, series: &conditionalHistory) { epoch, rng, history in
-        let progress = notebook.progress("conditional epoch \(epoch + 1)/\(conditionalEpochs)", total: loader.batchCount)
-        for batch in loader.batches(epoch: 2000 + epoch) {
-            let labels = batch.labels
-            let generated = conditionalGenerator(Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng), labels: labels)
-            let discriminatorLoss = binaryCrossEntropyWithLogits(conditionalDiscriminator(batch.images, labels: labels), real)
-                + binaryCrossEntropyWithLogits(conditionalDiscriminator(generated.detached(), labels: labels), fake)
-            conditionalDiscriminatorOptimizer.zeroGrad()
-            discriminatorLoss.backward()
-            conditionalDiscriminatorOptimizer.step()
-            conditionalDiscriminator.setRequiresGrad(false)
-            let generatorLoss = binaryCrossEntropyWithLogits(conditionalDiscriminator(generated, labels: labels), real)
-            conditionalGeneratorOptimizer.zeroGrad()
-            generatorLoss.backward()
-            conditionalGeneratorOptimizer.step()
-            conditionalDiscriminator.setRequiresGrad(true)
-            history["D loss", default: []].append(discriminatorLoss.item)
-            progress.advance(metrics: [("D loss", discriminatorLoss.item), ("G loss", generatorLoss.item)])
-        }
-        progress.finish()
+    try notebook.train("conditional GAN", conditional, file: "cgan.safetensors",
+                       plan: TrainingPlan(epochs: conditionalEpochs, stepsPerEpoch: loader.batchCount),
+                       label: { "conditional epoch \($0 + 1)/\(conditionalEpochs)" }, generator: &rng, series: &conditionalHistory) { step, rng, history in
+        let batch = loader.batch(step.batch, ofEpoch: step.epoch)
+        let labels = batch.labels
+        let generated = conditionalGenerator(Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng), labels: labels)
+        let discriminatorLoss = binaryCrossEntropyWithLogits(conditionalDiscriminator(batch.images, labels: labels), real)
+            + binaryCrossEntropyWithLogits(conditionalDiscriminator(generated.detached(), labels: labels), fake)
+        conditionalDiscriminatorOptimizer.zeroGrad()
+        discriminatorLoss.backward()
+        conditionalDiscriminatorOptimizer.step()
+        conditionalDiscriminator.setRequiresGrad(false)
+        let generatorLoss = binaryCrossEntropyWithLogits(conditionalDiscriminator(generated, labels: labels), real)
+        conditionalGeneratorOptimizer.zeroGrad()
+        generatorLoss.backward()
+        conditionalGeneratorOptimizer.step()
+        conditionalDiscriminator.setRequiresGrad(true)
+        history["D loss", default: []].append(discriminatorLoss.item)
+        return [("D loss", discriminatorLoss.item), ("G loss", generatorLoss.item)]
     }
     /*:
      One row per class, the same ten noise vectors in every row: within a row the noise varies the

@@ -19,7 +19,9 @@ import Notebook
 
 do {
     let options = RunOptions.parseOrExit()
-    let notebook = try Notebook(chapter: "03-VAE", title: "Chapter 3 · Variational autoencoders", options: options)
+    let notebook = try Notebook(chapter: "03-VAE", title: "Chapter 3 · Variational autoencoders", options: options,
+                                trainings: [("VAE", 0.5), ("2-D VAE", 0.15), ("β' = 0.25", 0.05), ("β' = 1", 0.05), ("β' = 4", 0.05),
+                                            ("conditional VAE", 0.2)])
     var rng = RandomGenerator(seed: options.seed)
 
     let training = try FashionMNIST.load(.train, padding: 2, limit: options.choose(quick: 2048, standard: nil, full: nil))
@@ -102,28 +104,24 @@ do {
     let optimizer = Adam(model.parameters, learningRate: 1e-3)
     var history: [String: [Double]] = [:]
 
-    /// Trains `model` for one pass over `batches`, recording both loss terms into `history`.
-    func trainEpoch(_ model: VariationalAutoencoder, _ optimizer: Adam, batches: DataLoader.EpochBatches, label: String, notebook: Notebook,
-                    conditional: Bool = false, klWeight: Double = 1, history: inout [String: [Double]], using rng: inout RandomGenerator) {
-        let progress = notebook.progress(label, total: batches.count)
-        for batch in batches {
-            let terms = negativeELBOTerms(model, batch.images, labels: conditional ? batch.labels : nil, klWeight: klWeight, using: &rng)
-            optimizer.zeroGrad()
-            terms.loss.backward()
-            optimizer.step()
-            history["reconstruction", default: []].append(terms.reconstruction.item)
-            history["KL", default: []].append(terms.kl.item)
-            progress.advance(metrics: [("reconstruction", terms.reconstruction.item), ("KL", terms.kl.item)])
-        }
-        progress.finish()
+    /// One optimisation step of `model` on `batch`; records both loss terms into `history` and
+    /// returns them for the progress bar.
+    func trainStep(_ model: VariationalAutoencoder, _ optimizer: Adam, on batch: Batch, conditional: Bool = false, klWeight: Double = 1,
+                   history: inout [String: [Double]], using rng: inout RandomGenerator) -> [(String, Double)] {
+        let terms = negativeELBOTerms(model, batch.images, labels: conditional ? batch.labels : nil, klWeight: klWeight, using: &rng)
+        optimizer.zeroGrad()
+        terms.loss.backward()
+        optimizer.step()
+        history["reconstruction", default: []].append(terms.reconstruction.item)
+        history["KL", default: []].append(terms.kl.item)
+        return [("reconstruction", terms.reconstruction.item), ("KL", terms.kl.item)]
     }
 
-    let resumedFrom = try Checkpoint(models: [("vae", model)], optimizers: [("vae", optimizer)])
-        .runEpochs(epochs, checkpoint: notebook.outputDirectory.appendingPathComponent("vae.safetensors"), resume: options.resume,
-                   generator: &rng, series: &history) { epoch, rng, history in
-            trainEpoch(model, optimizer, batches: loader.batches(epoch: epoch), label: "epoch \(epoch + 1)/\(epochs)", notebook: notebook, history: &history, using: &rng)
-        }
-    if resumedFrom > 0 { notebook.show("resumed after epoch \(resumedFrom) from the checkpoint") }
+    try notebook.train("VAE", Checkpoint(models: [("vae", model)], optimizers: [("vae", optimizer)]), file: "vae.safetensors",
+                       plan: TrainingPlan(epochs: epochs, stepsPerEpoch: loader.batchCount), label: { "epoch \($0 + 1)/\(epochs)" },
+                       generator: &rng, series: &history) { step, rng, history in
+        trainStep(model, optimizer, on: loader.batch(step.batch, ofEpoch: step.epoch), history: &history, using: &rng)
+    }
     model.eval()
 
     /// Averages a noisy curve over windows.
@@ -236,7 +234,7 @@ do {
      And the sample-quality score of the last chapter, FID-FMNIST, for decoded prior samples beside
      the real-data floor at the same sample count:
      */
-    let evaluator = try Evaluator.loadOrTrain(configuration: options.mode == .quick ? .quick : .standard)
+    let evaluator = try Evaluator.standard()
     let scoredCount = options.choose(quick: 500, standard: 5000, full: 10_000)
     let vaeScore = try evaluator.score(withoutGradients { model.decode(Tensor.randomNormal([scoredCount, latentCount], using: &rng)) })
     let floorScore = try evaluator.floor(sampleCount: scoredCount, seed: options.seed)
@@ -272,11 +270,11 @@ do {
     let mapOptimizer = Adam(mapModel.parameters, learningRate: 1e-3)
     var mapHistory: [String: [Double]] = [:]
     let mapEpochs = options.choose(quick: 1, standard: 2, full: 10)
-    try Checkpoint(models: [("vae", mapModel)], optimizers: [("vae", mapOptimizer)])
-        .runEpochs(mapEpochs, checkpoint: notebook.outputDirectory.appendingPathComponent("vae-2d.safetensors"), resume: options.resume,
-                   generator: &rng, series: &mapHistory) { epoch, rng, history in
-            trainEpoch(mapModel, mapOptimizer, batches: loader.batches(epoch: 100 + epoch), label: "2-D latent, epoch \(epoch + 1)", notebook: notebook, history: &history, using: &rng)
-        }
+    try notebook.train("2-D VAE", Checkpoint(models: [("vae", mapModel)], optimizers: [("vae", mapOptimizer)]), file: "vae-2d.safetensors",
+                       plan: TrainingPlan(epochs: mapEpochs, stepsPerEpoch: loader.batchCount), label: { "2-D latent, epoch \($0 + 1)/\(mapEpochs)" },
+                       generator: &rng, series: &mapHistory) { step, rng, history in
+        trainStep(mapModel, mapOptimizer, on: loader.batch(step.batch, ofEpoch: step.epoch), history: &history, using: &rng)
+    }
     mapModel.eval()
     let mapped = withoutGradients { mapModel.encode(test.images.slice(0..<min(3000, test.count), alongAxis: 0)).mean }.doubles
     let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -309,18 +307,22 @@ do {
     var sweepPictures: [Tensor] = []
     let sweepNoise = Tensor.randomNormal([8, latentCount], using: &rng)
     for weight in [0.25, 1, 4] {
+        let weightText = String(format: "%g", weight)
         let sweepModel = VariationalAutoencoder(imageChannels: 1, latentCount: latentCount, using: &rng)
         let sweepOptimizer = Adam(sweepModel.parameters, learningRate: 1e-3)
         var sweepHistory: [String: [Double]] = [:]
-        trainEpoch(sweepModel, sweepOptimizer, batches: sweepLoader.batches(epoch: 0), label: "β' = \(weight)", notebook: notebook, klWeight: weight,
-                   history: &sweepHistory, using: &rng)
+        try notebook.train("β' = \(weightText)", Checkpoint(models: [("vae", sweepModel)], optimizers: [("vae", sweepOptimizer)]),
+                           file: "beta-\(weightText).safetensors", plan: TrainingPlan(epochs: 1, stepsPerEpoch: sweepLoader.batchCount),
+                           label: { _ in "β' = \(weightText)" }, generator: &rng, series: &sweepHistory) { step, rng, history in
+            trainStep(sweepModel, sweepOptimizer, on: sweepLoader.batch(step.batch, ofEpoch: step.epoch), klWeight: weight, history: &history, using: &rng)
+        }
         sweepModel.eval()
         let reconstructions = withoutGradients { sweepModel.decode(sweepModel.encode(shown.slice(0..<8, alongAxis: 0)).mean) }
         let samples = withoutGradients { sweepModel.decode(sweepNoise) }
         sweepPictures += [reconstructions, samples]
         let score = try evaluator.score(withoutGradients { sweepModel.decode(Tensor.randomNormal([scoredCount, latentCount], using: &rng)) })
         let tail = max(1, sweepHistory["KL"]!.count / 5)
-        sweepRows.append([String(weight), String(format: "%.0f", sweepHistory["reconstruction"]!.suffix(tail).reduce(0, +) / Double(tail)),
+        sweepRows.append([weightText, String(format: "%.0f", sweepHistory["reconstruction"]!.suffix(tail).reduce(0, +) / Double(tail)),
                           String(format: "%.1f", sweepHistory["KL"]!.suffix(tail).reduce(0, +) / Double(tail)), String(format: "%.1f", score.fid)])
     }
     notebook.table(["β'", "reconstruction (nats)", "KL (nats)", "FID-FMNIST of prior samples"], sweepRows)
@@ -340,12 +342,12 @@ do {
     let conditionalOptimizer = Adam(conditionalModel.parameters, learningRate: 1e-3)
     var conditionalHistory: [String: [Double]] = [:]
     let conditionalEpochs = options.choose(quick: 1, standard: 2, full: 10)
-    try Checkpoint(models: [("cvae", conditionalModel)], optimizers: [("cvae", conditionalOptimizer)])
-        .runEpochs(conditionalEpochs, checkpoint: notebook.outputDirectory.appendingPathComponent("cvae.safetensors"), resume: options.resume,
-                   generator: &rng, series: &conditionalHistory) { epoch, rng, history in
-            trainEpoch(conditionalModel, conditionalOptimizer, batches: loader.batches(epoch: 200 + epoch), label: "conditional, epoch \(epoch + 1)",
-                       notebook: notebook, conditional: true, history: &history, using: &rng)
-        }
+    try notebook.train("conditional VAE", Checkpoint(models: [("cvae", conditionalModel)], optimizers: [("cvae", conditionalOptimizer)]),
+                       file: "cvae.safetensors", plan: TrainingPlan(epochs: conditionalEpochs, stepsPerEpoch: loader.batchCount),
+                       label: { "conditional, epoch \($0 + 1)/\(conditionalEpochs)" }, generator: &rng, series: &conditionalHistory) { step, rng, history in
+        trainStep(conditionalModel, conditionalOptimizer, on: loader.batch(step.batch, ofEpoch: step.epoch), conditional: true,
+                  history: &history, using: &rng)
+    }
     conditionalModel.eval()
     let styleNoise = Tensor.randomNormal([10, conditionalLatentCount], using: &rng)
     let rowLabels = (0..<10).flatMap { [Int](repeating: $0, count: 10) }

@@ -23,7 +23,7 @@ import Notebook
 
 do {
     let options = RunOptions.parseOrExit()
-    let notebook = try Notebook(chapter: "04-Diffusion", title: "Chapter 4 · Diffusion models", options: options)
+    let notebook = try Notebook(chapter: "04-Diffusion", title: "Chapter 4 · Diffusion models", options: options, trainings: [("U-Net", 1)])
     var rng = RandomGenerator(seed: options.seed)
 
     /*:
@@ -170,31 +170,23 @@ do {
     let optimizer = Adam(model.parameters, learningRate: 1e-3)
     let average = ExponentialMovingAverage(model.parameters, decay: options.choose(quick: 0.9, standard: 0.998, full: 0.9995))
     var history: [String: [Double]] = [:]
-    let trainingStart = Date()
-    let resumedFrom = try Checkpoint(models: [("unet", model)], optimizers: [("unet", optimizer)], averages: [("unet", average)])
-        .runEpochs(epochs, checkpoint: notebook.outputDirectory.appendingPathComponent("diffusion.safetensors"), resume: options.resume,
-                   generator: &rng, series: &history) { epoch, rng, history in
-            let batches = loader.batches(epoch: epoch)
-            let progress = notebook.progress("epoch \(epoch + 1)/\(epochs)", total: batches.count)
-            for batch in batches {
-                let x0 = batch.images                                                                   // [B, 1, 28, 28]
-                let steps = (0..<x0.shape[0]).map { _ in rng.nextInt(below: T) }                        // t uniform
-                let noise = Tensor.randomNormal(x0.shape, using: &rng)                                  // ε
-                let labels = batch.labels.map { rng.nextUniform() < labelDropout ? noClass : $0 }
-                let xt = diffusion.noised(x0, steps: steps, noise: noise)                               // √ᾱ x₀ + √(1−ᾱ) ε
-                let loss = mseLoss(model(xt, timesteps: steps, labels: labels), noise)                  // ‖ε − ε_θ(x_t, t)‖²
-                optimizer.zeroGrad()
-                loss.backward()
-                optimizer.step()
-                average.update()
-                history["loss", default: []].append(loss.item)
-                progress.advance(metrics: [("loss", loss.item)])
-            }
-            progress.finish()
-        }
-    let trainingSeconds = Date().timeIntervalSince(trainingStart)
-    if resumedFrom > 0 { notebook.show("resumed after epoch \(resumedFrom) from the checkpoint") }
-    notebook.show("trained \(epochs - resumedFrom) epoch(s) in \(Int(trainingSeconds)) s")
+    try notebook.train("U-Net", Checkpoint(models: [("unet", model)], optimizers: [("unet", optimizer)], averages: [("unet", average)]),
+                       file: "diffusion.safetensors", plan: TrainingPlan(epochs: epochs, stepsPerEpoch: loader.batchCount),
+                       label: { "epoch \($0 + 1)/\(epochs)" }, generator: &rng, series: &history) { step, rng, history in
+        let batch = loader.batch(step.batch, ofEpoch: step.epoch)
+        let x0 = batch.images                                                                   // [B, 1, 28, 28]
+        let steps = (0..<x0.shape[0]).map { _ in rng.nextInt(below: T) }                        // t uniform
+        let noise = Tensor.randomNormal(x0.shape, using: &rng)                                  // ε
+        let labels = batch.labels.map { rng.nextUniform() < labelDropout ? noClass : $0 }
+        let xt = diffusion.noised(x0, steps: steps, noise: noise)                               // √ᾱ x₀ + √(1−ᾱ) ε
+        let loss = mseLoss(model(xt, timesteps: steps, labels: labels), noise)                  // ‖ε − ε_θ(x_t, t)‖²
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+        average.update()
+        history["loss", default: []].append(loss.item)
+        return [("loss", loss.item)]
+    }
     model.eval()
 
     let losses = history["loss"] ?? []
@@ -300,7 +292,7 @@ do {
      the same noise and the floor at 64 samples: FID-FMNIST falls as the sample count grows, so only
      scores at equal counts can be compared.
      */
-    let evaluator = try Evaluator.loadOrTrain(configuration: options.mode == .quick ? .quick : .standard)
+    let evaluator = try Evaluator.standard()
     let scoredCount = options.choose(quick: 32, standard: 300, full: 2000)
     let floorScore = try evaluator.floor(sampleCount: scoredCount, seed: options.seed)
     let scoringNoise = Tensor.randomNormal([scoredCount, 1, 28, 28], using: &rng)

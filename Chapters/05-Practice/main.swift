@@ -78,7 +78,7 @@ do {
     var models: [(name: String, model: SavedGenerator, trainingSeconds: Double?)] = []
     for chapter in sources {
         let url = checkpointRoot.appendingPathComponent("\(chapter.folder)/\(chapter.checkpoint)")
-        models.append((chapter.executable, try SavedGenerator.load(from: url), try Checkpoint.trainingSeconds(in: url)))
+        models.append((chapter.executable, try SavedGenerator.load(from: url), TrainingRecord.read(for: url)?.seconds))
         notebook.show("\(chapter.executable): \(models.last!.model.summary), from \(url.relativePath)")
     }
     let (gan, vae, diffusionModel) = (models[0].model, models[1].model, models[2].model)
@@ -98,7 +98,7 @@ do {
      32×32 (Fashion-MNIST padded by two pixels of background), the diffusion model's 28×28; the
      classifier behind the score frames 28×28 images the same way.
      */
-    let evaluator = try Evaluator.loadOrTrain(configuration: options.mode == .quick ? .quick : .standard)
+    let evaluator = try Evaluator.standard()
     let scoredCount = options.choose(quick: 64, standard: 1000, full: 5000)
     let floorScore = try evaluator.floor(sampleCount: scoredCount, seed: options.seed)
 

@@ -15,8 +15,9 @@ struct Evaluate: ParsableCommand {
             FID-FMNIST is the Fréchet distance between the features of a small Fashion-MNIST classifier on \
             your images and on the 10,000 real test images (lower is better). It falls as the number of \
             images grows, so compare scores at equal counts; `--real N` shows what N real training images \
-            score — the floor a perfect generator would reach. The classifier is trained on first use \
-            (a few minutes) and cached in --cache-dir. Results go to standard output; progress to standard error.
+            score — the floor a perfect generator would reach. The classifier is the book's own, trained once \
+            with `--train-classifier` and kept in the repository, so scores compare across machines. \
+            Results go to standard output; progress to standard error.
             """)
 
     @Option(help: ArgumentHelp("Folder of 28×28 or 32×32 PNG images to score (gray, or colour converted to gray).", valueName: "folder"))
@@ -28,11 +29,12 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Print one JSON object instead of lines of text.")
     var json = false
 
-    @Option(help: ArgumentHelp("Folder of the cached classifier.", valueName: "folder"))
-    var cacheDir: String = Evaluator.defaultCacheDirectory.relativePath
+    @Flag(help: "Train the book's classifier from its seed (about 2 minutes on two cores) and write it to --classifier.")
+    var trainClassifier = false
 
-    @Flag(help: "Use a small classifier trained in seconds (for tests and demos; its scores are not comparable with FID-FMNIST).")
-    var quick = false
+    @Option(help: ArgumentHelp("The classifier file to score with, or to write with --train-classifier (default: the book's, \(Evaluator.committedFileName) in the sources).",
+                               valueName: "file"))
+    var classifier: String?
 
     @Option(help: ArgumentHelp("Add Gaussian noise of this standard deviation (in [-1, 1] units) before scoring.", valueName: "sd"))
     var noise: Double?
@@ -49,12 +51,15 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Threads for the numeric kernels (default: every core).")
     var threads: Int?
 
-    /// For experiments with the classifier: a ClassifierConfiguration as JSON (its own cache file).
+    /// For experiments with the classifier: a ClassifierConfiguration as JSON for --train-classifier.
     @Option(help: .hidden)
     var classifierConfiguration: String?
 
     func validate() throws {
-        if (samples == nil) == (real == nil) { throw ValidationError("give exactly one of --samples <folder> or --real <count>") }
+        if [samples != nil, real != nil, trainClassifier].filter({ $0 }).count != 1 {
+            throw ValidationError("give exactly one of --samples <folder>, --real <count> or --train-classifier")
+        }
+        if classifierConfiguration != nil && !trainClassifier { throw ValidationError("--classifier-configuration is for --train-classifier") }
         if let real, real < 2 { throw ValidationError("--real needs at least 2 images, got \(real)") }
         if let noise, !(noise >= 0) { throw ValidationError("--noise must not be negative, got \(noise)") }
         if let blur, !(blur > 0) { throw ValidationError("--blur must be positive, got \(blur)") }
@@ -64,6 +69,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         if let threads { Parallel.threadCount = threads }
+        if trainClassifier { return try train() }
         // Read the images first: a bad folder should fail in a second, not after training.
         var images: Tensor
         let source: String
@@ -86,12 +92,7 @@ struct Evaluate: ParsableCommand {
             images = Degradation.gaussianNoise(standardDeviation: noise).apply(to: images, using: &generator)
             spoiled.append("with noise (σ = \(noise))")
         }
-        var configuration: ClassifierConfiguration = quick ? .quick : .standard
-        if let classifierConfiguration {
-            configuration = try JSONDecoder().decode(ClassifierConfiguration.self, from: Data(classifierConfiguration.utf8))
-        }
-        let evaluator = try Evaluator.loadOrTrain(cacheDirectory: URL(fileURLWithPath: cacheDir, isDirectory: true),
-                                                  configuration: configuration)
+        let evaluator = try classifier.map { try Evaluator.load(from: URL(fileURLWithPath: $0)) } ?? Evaluator.standard()
         let score = try evaluator.score(images, minimumShare: minClassShare)
         let description = ([source] + spoiled).joined(separator: ", ")
         if json {
@@ -104,6 +105,23 @@ struct Evaluate: ParsableCommand {
             print(String(format: "Classifier: '%@', %.2f%% accurate on the Fashion-MNIST test images", evaluator.configuration.name,
                          evaluator.testAccuracy * 100))
             for line in score.lines { print(line) }
+        }
+    }
+
+    /// Trains a classifier (the book's, unless `--classifier-configuration` says otherwise) and
+    /// writes it with its test accuracy, the command that made it and the machine it was made on.
+    func train() throws {
+        let configuration = try classifierConfiguration.map {
+            try JSONDecoder().decode(ClassifierConfiguration.self, from: Data($0.utf8))
+        } ?? .standard
+        let url = classifier.map { URL(fileURLWithPath: $0) } ?? Evaluator.committedFile
+        let evaluator = try Evaluator.train(configuration, report: ConsoleReporter().callback)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try evaluator.save(to: url)
+        print(String(format: "Classifier '%@': %.2f%% accurate on the Fashion-MNIST test images, trained in %.0f s; written to %@",
+                     configuration.name, evaluator.testAccuracy * 100, evaluator.trainingSeconds ?? 0, url.path))
+        if url.standardizedFileURL == Evaluator.committedFile.standardizedFileURL {
+            print("Build again (swift build) for the chapters to use it.")
         }
     }
 }

@@ -99,46 +99,103 @@ public struct Checkpoint {
         return (RandomGenerator(state: (words[0], words[1], words[2], words[3])), counters, series)
     }
 
-    /// Trains for `epochs` epochs, saving a checkpoint to `url` after each one. With `resume` and a
-    /// checkpoint present, the state is restored first and training continues after the last saved
-    /// epoch — with the same random numbers, so the result equals an uninterrupted run's.
+    /// Trains the steps of `plan` that are not done yet, one `body` call per step, saving a
+    /// checkpoint to `url` after every epoch, when `shouldContinue` stops the run inside one, and
+    /// every `checkpointInterval` seconds of training in between. With `resume` and a checkpoint
+    /// present, the state is restored first and training continues after the last saved step —
+    /// with the same random numbers, so the result equals an uninterrupted run's, byte for byte.
     ///
-    /// `epoch` receives the epoch index, the random generator and the series to append to.
-    /// The checkpoint also counts the wall-clock time spent in `epoch` over all runs
-    /// (see ``trainingSeconds(in:)``), so a model's cost can be reported later.
-    /// Returns the epoch training started from (0 unless resumed).
-    /// - Throws: what `body` throws, ``SafeTensorsError`` when the checkpoint cannot be resumed
-    ///   (see ``load(from:)``; it must also say which epoch it reached), or the error of a failed save.
+    /// `shouldContinue` is asked before every step; `epochEnded` is called after each saved end of an epoch, and after the save
+    /// of a run that stops inside one, with the epoch and whether it is complete.
+    /// Returns the steps that were done when the run started, and when it stopped.
+    /// - Throws: what `body` or `epochEnded` throw, ``SafeTensorsError`` when the checkpoint cannot be
+    ///   resumed (see ``restore(from:plan:)``), or the error of a failed save.
     @discardableResult
-    public func runEpochs(_ epochs: Int, checkpoint url: URL, resume: Bool, generator: inout RandomGenerator,
-                          series: inout [String: [Double]],
-                          epoch body: (Int, inout RandomGenerator, inout [String: [Double]]) throws -> Void) throws -> Int {
+    public func runSteps(_ plan: TrainingPlan, checkpoint url: URL, resume: Bool, checkpointInterval: Double = 600,
+                         generator: inout RandomGenerator, series: inout [String: [Double]],
+                         shouldContinue: (TrainingStep) -> Bool = { _ in true },
+                         step body: (TrainingStep, inout RandomGenerator, inout [String: [Double]]) throws -> Void,
+                         epochEnded: (_ epoch: Int, _ complete: Bool) throws -> Void = { _, _ in }) throws -> (resumedAt: Int, stoppedAt: Int) {
         var first = 0
-        var milliseconds = 0
         if resume, FileManager.default.fileExists(atPath: url.path) {
-            let restored = try load(from: url)
-            guard let saved = restored.counters["epoch"] else {
-                throw SafeTensorsError(file: url.path, problem: "no counter.epoch in its metadata, so it does not say where to continue")
+            let restored = try restore(from: url, plan: plan)
+            (generator, series, first) = (restored.generator, restored.series, restored.steps)
+        }
+        var lastSave = DispatchTime.now().uptimeNanoseconds
+        func save(after steps: Int) throws {
+            try self.save(to: url, generator: generator, counters: [Self.stepKey: steps, Self.epochKey: steps / plan.stepsPerEpoch,
+                                                                    Self.stepsPerEpochKey: plan.stepsPerEpoch], series: series)
+            lastSave = DispatchTime.now().uptimeNanoseconds
+        }
+        var index = first
+        while index < plan.totalSteps {
+            let step = TrainingStep(index: index, stepsPerEpoch: plan.stepsPerEpoch)
+            if !shouldContinue(step) {
+                if index > first && step.batch != 0 {     // at an epoch's start, its predecessor's save and call came already
+                    try save(after: index)
+                    try epochEnded(step.epoch, false)
+                }
+                return (first, index)
             }
-            generator = restored.generator
-            series = restored.series
-            first = min(saved, epochs)
-            milliseconds = restored.counters[Self.trainingMillisecondsKey] ?? 0
+            try body(step, &generator, &series)
+            index += 1
+            if step.batch == plan.stepsPerEpoch - 1 {
+                try save(after: index)
+                try epochEnded(step.epoch, true)
+            } else if Double(DispatchTime.now().uptimeNanoseconds - lastSave) / 1e9 >= checkpointInterval {
+                try save(after: index)
+            }
         }
-        for epoch in first..<max(first, epochs) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body(epoch, &generator, &series)
-            milliseconds += Int((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
-            try save(to: url, generator: generator, counters: ["epoch": epoch + 1, Self.trainingMillisecondsKey: milliseconds], series: series)
-        }
-        return first
+        return (first, index)
     }
 
-    private static let trainingMillisecondsKey = "training-milliseconds"
-
-    /// The wall-clock seconds `runEpochs` spent training the checkpoint at `url`, or nil if it does not say.
-    public static func trainingSeconds(in url: URL) throws -> Double? {
-        let counters = try counts(withPrefix: "counter.", in: SafeTensors(contentsOf: url), url: url)
-        return counters[trainingMillisecondsKey].map { Double($0) / 1000 }
+    /// Restores the state saved at `url` by ``runSteps(_:checkpoint:resume:checkpointInterval:generator:series:shouldContinue:step:epochEnded:)``
+    /// and returns the generator, the series and how many steps of `plan` it had trained.
+    /// - Throws: ``SafeTensorsError`` when the file does not fit the models (see ``load(from:)``),
+    ///   does not say how far it got, or was made for epochs of another length.
+    public func restore(from url: URL, plan: TrainingPlan) throws -> (generator: RandomGenerator, series: [String: [Double]], steps: Int) {
+        let restored = try load(from: url)
+        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: url.path, problem: problem) }
+        if let saved = restored.counters[Self.stepsPerEpochKey], saved != plan.stepsPerEpoch {
+            throw fail("it was trained with \(saved) steps per epoch and this run has \(plan.stepsPerEpoch) (another mode or data size?), so it cannot continue from it")
+        }
+        // Checkpoints written before step counts were saved say only how many epochs they finished.
+        guard let steps = restored.counters[Self.stepKey] ?? restored.counters[Self.epochKey].map({ $0 * plan.stepsPerEpoch }) else {
+            throw fail("no counter.step or counter.epoch in its metadata, so it does not say where to continue")
+        }
+        return (restored.generator, restored.series, min(steps, plan.totalSteps))
     }
+
+    private static let stepKey = "step", epochKey = "epoch", stepsPerEpochKey = "steps-per-epoch"
+}
+
+/// How long a training run is: `epochs` passes of `stepsPerEpoch` steps. An epoch is the unit of
+/// checkpoints and of per-epoch figures; a step is one optimisation step (or, for a GAN's critic,
+/// one generator step with its critic steps).
+public struct TrainingPlan: Equatable, Sendable {
+    public let epochs: Int
+    public let stepsPerEpoch: Int
+
+    /// A plan of `epochs` epochs of `stepsPerEpoch` steps; both at least 1.
+    public init(epochs: Int, stepsPerEpoch: Int) {
+        require(epochs >= 1 && stepsPerEpoch >= 1, "TrainingPlan: needs at least one epoch of one step, got \(epochs) × \(stepsPerEpoch)")
+        self.epochs = epochs
+        self.stepsPerEpoch = stepsPerEpoch
+    }
+
+    /// Every step of the run.
+    public var totalSteps: Int { epochs * stepsPerEpoch }
+}
+
+/// Where one step falls in its ``TrainingPlan``.
+public struct TrainingStep: Equatable, Sendable {
+    /// The step's number in the whole run, from 0.
+    public let index: Int
+    /// The plan's epoch length.
+    public let stepsPerEpoch: Int
+
+    /// The epoch the step belongs to, from 0.
+    public var epoch: Int { index / stepsPerEpoch }
+    /// The step's place in its epoch (which batch of the epoch), from 0.
+    public var batch: Int { index % stepsPerEpoch }
 }

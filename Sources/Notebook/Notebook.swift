@@ -17,15 +17,38 @@ public final class Notebook {
     public let style: TerminalStyle
     private var transcript: Transcript
     private var metrics: [String: Double] = [:]
+    /// The models the chapter trains, in order, each with its share of a `--minutes` budget.
+    let trainings: [(name: String, share: Double)]
+    /// What each training may spend in this run, by name.
+    let budgets: [String: TrainingBudget]
+    /// What the trainings did, in order, for the manifest and the `--steps` that repeats the run.
+    var outcomes: [TrainingOutcome] = []
     private let started = Date()
     /// Read at the start: a long run may outlive the commit it was started from.
     private let commit = Notebook.currentCommit()
 
     /// Starts a chapter: applies `--threads`, creates the output folder and prints the title.
+    /// `trainings` names the models the chapter trains with ``train(_:_:file:plan:label:generator:series:line:step:afterEpoch:)``,
+    /// in order, each with its share of a `--minutes` budget (the shares add up to at most 1).
     /// `source` is the chapter's file (`#filePath` by default).
-    public init(chapter: String, title: String, options: RunOptions, source: String = #filePath) throws {
+    /// - Throws: ``ChapterError`` when `--steps` does not give one count per training.
+    public init(chapter: String, title: String, options: RunOptions, trainings: [(name: String, share: Double)] = [],
+                source: String = #filePath) throws {
+        require(trainings.allSatisfy { $0.share > 0 } && trainings.map(\.share).reduce(0, +) <= 1 + 1e-9,
+                "Notebook: training shares must be positive and add up to at most 1, got \(trainings.map(\.share))")
         self.chapter = chapter
         self.options = options
+        // With --train-only the main model is all that is trained, and it has the whole budget.
+        self.trainings = options.trainOnly ? trainings.prefix(1).map { ($0.name, 1) } : trainings
+        if options.trainOnly && trainings.isEmpty { throw ChapterError("--train-only: this chapter trains no model of its own") }
+        if let steps = options.steps?.counts, steps.count != self.trainings.count {
+            let names = trainings.map(\.name).joined(separator: ", ")
+            throw ChapterError(trainings.isEmpty ? "--steps: this chapter trains no model of its own"
+                : "--steps gives \(steps.count) count(s), and this chapter trains \(trainings.count) model(s) (\(names)): one count each, in that order")
+        }
+        budgets = Dictionary(uniqueKeysWithValues: self.trainings.enumerated().map { index, training in
+            (training.name, TrainingBudget(seconds: options.minutes.map { $0 * 60 * training.share }, steps: options.steps?.counts[index]))
+        })
         if let threads = options.threads { Parallel.threadCount = threads }
         outputDirectory = URL(fileURLWithPath: options.out ?? "output/\(chapter)", isDirectory: true)
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
@@ -38,6 +61,10 @@ public final class Notebook {
         emit("\n\(bold("━━ \(title) \(rule)"))\n")
         emit("   mode \(options.mode.rawValue) · seed \(options.seed) · \(Parallel.threadCount) threads · output \(outputDirectory.relativePath)\n")
         for note in Self.prepare(outputDirectory, resume: options.resume) { emit("   \(note)\n") }
+        if let minutes = options.minutes, !trainings.isEmpty {
+            emit("   budget \(ProgressBar.words(minutes * 60)) of training: "
+                 + self.trainings.map { "\($0.name) \(ProgressBar.words(minutes * 60 * $0.share))" }.joined(separator: " · ") + "\n")
+        }
     }
 
     /// Readies the output folder for a run and returns what to tell the reader: temporary files
@@ -100,8 +127,11 @@ public final class Notebook {
     }
 
     /// A progress bar whose final line is recorded when it finishes.
-    public func progress(_ label: String, total: Int, line: Int = #line) -> ProgressBar {
-        ProgressBar(label: "  " + label, total: total, interactive: style == .color, write: { [weak self] in self?.emit($0) },
+    /// `done` items may count as done already, and the bar may have `started` earlier (a resumed
+    /// epoch, steps timed before the bar was drawn).
+    public func progress(_ label: String, total: Int, done: Int = 0, started: Date = Date(), line: Int = #line) -> ProgressBar {
+        ProgressBar(label: "  " + label, total: total, done: done, started: started, interactive: style == .color,
+                    write: { [weak self] in self?.emit($0) },
                     onFinish: { [weak self] final in
                         self?.transcript.entries.append(TranscriptEntry(kind: .progress, line: line, text: final.trimmingCharacters(in: .whitespaces)))
                     })
@@ -115,11 +145,15 @@ public final class Notebook {
 
     /// Writes the transcript and the run manifest; call it last.
     public func finish() throws {
+        if outcomes.contains(where: { !$0.isComplete }) && options.steps == nil {
+            show("to repeat this run exactly (same seed, same machine): --steps \(StepCounts(outcomes.map(\.steps)))")
+        }
         let wall = Date().timeIntervalSince(started)
         try transcript.write(to: outputDirectory.appendingPathComponent("transcript.json"))
         let formatter = ISO8601DateFormatter()
         let manifest = RunManifest(chapter: chapter, options: options.summary, commit: commit, threads: Parallel.threadCount,
-                                   started: formatter.string(from: started), wallSeconds: (wall * 10).rounded() / 10, metrics: metrics)
+                                   started: formatter.string(from: started), wallSeconds: (wall * 10).rounded() / 10, metrics: metrics,
+                                   trainings: outcomes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(manifest).write(to: outputDirectory.appendingPathComponent("manifest.json"), options: .atomic)

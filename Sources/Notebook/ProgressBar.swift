@@ -10,15 +10,20 @@ public final class ProgressBar {
     public private(set) var done = 0
     public private(set) var metrics: [(name: String, value: Double)] = []
     private let interactive: Bool
-    private let start = Date()
+    private let start: Date
+    /// Items counted done before the bar started (a resumed epoch's first batches): not in the rate.
+    private let doneBefore: Int
     private var lastDraw = Date.distantPast
     private let write: (String) -> Void
     private let onFinish: (String) -> Void
 
-    init(label: String, total: Int, interactive: Bool, write: @escaping (String) -> Void,
+    init(label: String, total: Int, done: Int = 0, started: Date = Date(), interactive: Bool, write: @escaping (String) -> Void,
          onFinish: @escaping (String) -> Void = { _ in }) {
         self.label = label
         self.total = max(total, 0)
+        self.done = min(self.total, max(done, 0))
+        doneBefore = self.done
+        start = started
         self.interactive = interactive
         self.write = write
         self.onFinish = onFinish
@@ -61,7 +66,7 @@ public final class ProgressBar {
         let width = 24
         let filled = Int((fraction * Double(width)).rounded(.down))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let rate = elapsed > 0 ? Double(done - doneBefore) / elapsed : 0
         let remaining = rate > 0 ? Double(total - done) / rate : 0
         var text = "\(label) \(bar) \(String(format: "%3.0f", fraction * 100))% \(done)/\(total) "
         text += done < total ? "[\(Self.duration(elapsed)) < \(Self.duration(remaining)), \(Self.rate(rate))]"
@@ -73,6 +78,14 @@ public final class ProgressBar {
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%02d:%02d", s / 60, s % 60)
+    }
+
+    /// A duration in words for prose lines: "40 s", "4 min 10 s", "1 h 5 min".
+    static func words(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(s) s" }
+        if s < 3600 { return s % 60 == 0 ? "\(s / 60) min" : "\(s / 60) min \(s % 60) s" }
+        return "\(s / 3600) h \(s / 60 % 60) min"
     }
 
     static func rate(_ perSecond: Double) -> String {

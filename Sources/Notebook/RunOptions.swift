@@ -24,6 +24,17 @@ public struct RunOptions: ParsableArguments, Sendable {
     @Option(help: "Number of training epochs (default: set by the chapter for the chosen mode).")
     public var epochs: Int?
 
+    @Option(help: ArgumentHelp("Train for at most this many minutes in all, shared among the chapter's models as it says at the start; each is checkpointed where its share ends, and the chapter goes on with what was trained.",
+                               valueName: "minutes"))
+    public var minutes: Double?
+
+    @Option(help: ArgumentHelp("Train exactly this many steps of each model, comma-separated in the order the chapter trains them, as a budgeted run printed them: the same seed on the same machine then repeats that run exactly.",
+                               valueName: "n,n,…"))
+    public var steps: StepCounts?
+
+    @Flag(help: "Train only the chapter's main model (the first it trains), on the whole budget, then stop: what Practice runs for a missing checkpoint.")
+    public var trainOnly = false
+
     @Option(help: "Folder for figures, checkpoints and the transcript (default: output/<chapter>).")
     public var out: String?
 
@@ -42,6 +53,10 @@ public struct RunOptions: ParsableArguments, Sendable {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let out, out.isEmpty { throw ValidationError("--out must name a folder") }
+        if let minutes, !(minutes > 0 && minutes <= 100_000) {
+            throw ValidationError("--minutes must be a positive number of minutes (at most 100000), got \(minutes)")
+        }
+        if minutes != nil && steps != nil { throw ValidationError("--minutes and --steps cannot be used together: one sets a time, the other the exact steps") }
     }
 
     /// Picks the value for the current mode.
@@ -59,6 +74,25 @@ public struct RunOptions: ParsableArguments, Sendable {
         if let epochs { result["epochs"] = String(epochs) }
         if let out { result["out"] = out }
         if let threads { result["threads"] = String(threads) }
+        if let minutes { result["minutes"] = String(minutes) }
+        if trainOnly { result["train-only"] = "true" }
+        if let steps { result["steps"] = steps.description }
         return result
     }
+}
+
+/// The value of `--steps`: one count of training steps per model, `1350,120,400`.
+public struct StepCounts: ExpressibleByArgument, CustomStringConvertible, Sendable, Equatable {
+    public let counts: [Int]
+
+    public init?(argument: String) {
+        let counts = argument.split(separator: ",", omittingEmptySubsequences: false)
+            .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
+        self.counts = counts.compactMap { $0 }
+    }
+
+    public init(_ counts: [Int]) { self.counts = counts }
+
+    public var description: String { counts.map(String.init).joined(separator: ",") }
 }

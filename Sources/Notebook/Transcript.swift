@@ -68,4 +68,6 @@ public struct RunManifest: Codable, Sendable {
     public var started: String
     public var wallSeconds: Double
     public var metrics: [String: Double]
+    /// What each of the chapter's trainings did in this run.
+    public var trainings: [TrainingOutcome]
 }

@@ -2,11 +2,10 @@ import Foundation
 
 /// Everything that decides which classifier FID-FMNIST uses: its size and how it is trained.
 ///
-/// FID values are comparable only when computed with the same classifier, so the cached
-/// classifier records the configuration it was trained with, and a cache made with another
-/// configuration is not used.
+/// FID values are comparable only when computed with the same classifier, so a classifier file
+/// records the configuration it was trained with, and the book's file must hold ``standard``.
 public struct ClassifierConfiguration: Codable, Sendable, Equatable {
-    /// A short name; the cache file of any configuration but ``standard`` carries it.
+    /// A short name, recorded in the classifier's file.
     public var name: String
     /// The channels of the three convolutions.
     public var widths: [Int]
@@ -53,13 +52,7 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
         name: "quick", widths: [8, 16, 32], featureCount: 64, epochs: 1, trainingImages: 6_000,
         batchSize: 64, learningRate: 3e-3, mirrorImages: false, seed: 0)
 
-    /// The cache file's name: `fmnist-classifier.safetensors` for the standard configuration,
-    /// `fmnist-classifier-<name>.safetensors` for others.
-    public var cacheFileName: String {
-        self == .standard ? "fmnist-classifier.safetensors" : "fmnist-classifier-\(name).safetensors"
-    }
-
-    /// The configuration as one line of JSON (sorted keys), as stored in the cache's metadata.
+    /// The configuration as one line of JSON (sorted keys), as stored in the classifier file's metadata.
     public var json: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -67,7 +60,7 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
     }
 
     /// The widest convolution and the most features a configuration may ask for (the standard
-    /// one uses 64 and 128): a configuration read from a cache file cannot build a network larger
+    /// one uses 64 and 128): a configuration read from a file cannot build a network larger
     /// than memory.
     public static let maximumWidth = 512, maximumFeatureCount = 1024
 

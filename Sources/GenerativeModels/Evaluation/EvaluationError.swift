@@ -18,6 +18,8 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
     case impossibleSampleCount(requested: Int, available: Int)
     /// A classifier configuration with impossible values.
     case invalidConfiguration(String)
+    /// The book's classifier cannot be read (why).
+    case classifierUnavailable(String)
 
     public var description: String {
         switch self {
@@ -33,6 +35,9 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
         case .impossibleSampleCount(let requested, let available):
             return "a sample of \(requested) real images is not possible: choose between 2 and \(available)"
         case .invalidConfiguration(let problem): return problem
+        case .classifierUnavailable(let problem):
+            return "the FID-FMNIST classifier cannot be loaded: \(problem); `\(Evaluator.trainingCommand)` rebuilds it (about 2 minutes on two cores), "
+                + "or `git checkout Sources/GenerativeModels/Evaluation/\(Evaluator.committedFileName)` restores the committed one"
         }
     }
 }

@@ -6,15 +6,15 @@ import NeuralNetworks
 /// statistics of its features on the 10 000 real test images.
 ///
 /// ```swift
-/// let evaluator = try Evaluator.loadOrTrain()          // trains once (minutes), then loads in a blink
+/// let evaluator = try Evaluator.standard()             // the book's classifier, kept in the repository
 /// let score = try evaluator.score(samples)              // samples: [N, 1, 32, 32] in [-1, 1]
 /// print(score.fid, score.coverage.coveredCount)
 /// let floor = try evaluator.floor(sampleCount: samples.shape[0])   // what real images score
 /// ```
 ///
-/// The trained classifier, its test accuracy and the reference statistics are cached in one
-/// safetensors file (PyTorch state-dict names under `classifier.`), so every chapter and every run
-/// scores with the same classifier.
+/// The trained classifier, its test accuracy and the reference statistics are one safetensors file
+/// (PyTorch state-dict names under `classifier.`), committed with the book, so every chapter, every
+/// run and every machine scores with the same classifier.
 public final class Evaluator {
     /// The feature extractor and classifier, in evaluation mode.
     public let classifier: FashionClassifier
@@ -24,14 +24,21 @@ public final class Evaluator {
     public let testAccuracy: Double
     /// The mean and covariance of the features of the real test images: what samples are compared with.
     public let reference: GaussianStatistics
-    /// How long training took, when it is known (recorded in the cache).
+    /// How long training took, when it is known (recorded in the file).
     public let trainingSeconds: Double?
 
-    /// Where the cache goes unless told otherwise: `output/evaluator`, relative to the working folder.
-    public static let defaultCacheDirectory = URL(fileURLWithPath: "output/evaluator", isDirectory: true)
-
-    /// The cache format; a file of another format is not used.
+    /// The file format; a file of another format is not used.
     static let format = "GenerativeSwift FID-FMNIST evaluator, version 1"
+
+    /// The command that trains the book's classifier and writes ``committedFile``.
+    public static let trainingCommand = "swift run -c release Evaluate --train-classifier"
+
+    /// Where the book's classifier lives in the source tree: the file ``trainingCommand`` writes
+    /// and the repository holds. Builds copy it into the module's resources, where
+    /// ``standard()`` reads it.
+    public static let committedFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent(committedFileName)
+    public static let committedFileName = "fmnist-classifier.safetensors"
 
     /// An evaluator from its parts.
     public init(classifier: FashionClassifier, configuration: ClassifierConfiguration, testAccuracy: Double,
@@ -46,35 +53,26 @@ public final class Evaluator {
         self.trainingSeconds = trainingSeconds
     }
 
-    // MARK: - Loading or training
+    // MARK: - The book's classifier
 
-    /// The evaluator cached in `cacheDirectory` for `configuration`, or, when there is no usable
-    /// cache, a newly trained one (which is then saved there).
-    ///
-    /// A cache is used only if it was written for the same configuration and loads completely;
-    /// otherwise a notice says why, and the classifier is trained again.
-    /// - Throws: ``DatasetError`` when Fashion-MNIST is needed and missing; errors writing the cache.
-    public static func loadOrTrain(cacheDirectory: URL = defaultCacheDirectory,
-                                   configuration: ClassifierConfiguration = .standard,
-                                   dataDirectory: URL = FashionMNIST.directory(),
-                                   report: (EvaluatorEvent) -> Void = ConsoleReporter().callback) throws -> Evaluator {
-        let file = cacheDirectory.appendingPathComponent(configuration.cacheFileName)
-        if FileManager.default.fileExists(atPath: file.path) {
-            do {
-                return try load(from: file, expecting: configuration)
-            } catch {
-                report(.notice("The cached classifier cannot be used (\(error)); training a new one."))
-            }
+    /// The evaluator every chapter, `Evaluate` and `Sample` score with: the classifier trained once
+    /// with ``ClassifierConfiguration/standard`` and kept in the repository, so that a score on one
+    /// computer is the score on another.
+    /// - Throws: ``EvaluationError/classifierUnavailable(_:)`` when the file is missing or damaged,
+    ///   naming the command that rebuilds it.
+    public static func standard() throws -> Evaluator {
+        guard let url = Bundle.module.url(forResource: "fmnist-classifier", withExtension: "safetensors") else {
+            throw EvaluationError.classifierUnavailable("the module's resources hold no \(committedFileName)")
         }
-        let evaluator = try train(configuration, dataDirectory: dataDirectory, report: report)
-        try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
-        try evaluator.save(to: file)
-        report(.notice(String(format: "FID-FMNIST classifier: %.2f%% test accuracy; saved to %@", evaluator.testAccuracy * 100, file.relativePath)))
-        return evaluator
+        do {
+            return try load(from: url, expecting: .standard)
+        } catch {
+            throw EvaluationError.classifierUnavailable("\(error)")
+        }
     }
 
     /// Trains a classifier as `configuration` says on Fashion-MNIST's training images, measures its
-    /// test accuracy, and computes the reference statistics of the test images. Nothing is cached.
+    /// test accuracy, and computes the reference statistics of the test images. Nothing is written.
     public static func train(_ configuration: ClassifierConfiguration = .standard,
                              dataDirectory: URL = FashionMNIST.directory(),
                              report: (EvaluatorEvent) -> Void = { _ in }) throws -> Evaluator {
@@ -104,7 +102,7 @@ public final class Evaluator {
                   reference: GaussianStatistics(features: features), trainingSeconds: trainingSeconds)
     }
 
-    // MARK: - The cache file
+    // MARK: - The file
 
     /// Writes the classifier, its accuracy and the reference statistics as one safetensors file
     /// (atomically).
@@ -118,6 +116,8 @@ public final class Evaluator {
         file.metadata["configuration"] = configuration.json
         file.metadata["test_accuracy"] = String(testAccuracy)
         if let trainingSeconds { file.metadata["training_seconds"] = String(format: "%.1f", trainingSeconds) }
+        file.metadata["command"] = configuration == .standard ? Self.trainingCommand : "Evaluate --train-classifier --classifier-configuration '\(configuration.json)'"
+        file.metadata["processor"] = "\(Processor.current.model), \(Parallel.threadCount) threads"
         file.metadata["reference"] = "features of the \(reference.count) Fashion-MNIST test images"
         try file.write(to: url)
     }
@@ -129,7 +129,7 @@ public final class Evaluator {
         let file = try SafeTensors(contentsOf: url)
         func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: url.path, problem: problem) }
         guard file.metadata["format"] == format else {
-            throw fail("not an FID-FMNIST evaluator cache of this version (format '\(file.metadata["format"] ?? "none")')")
+            throw fail("not an FID-FMNIST evaluator of this version (format '\(file.metadata["format"] ?? "none")')")
         }
         guard let json = file.metadata["configuration"],
               let configuration = try? JSONDecoder().decode(ClassifierConfiguration.self, from: Data(json.utf8)) else {

@@ -3,7 +3,7 @@ import Foundation
 /// What the evaluator tells its caller while it loads or trains its classifier. Chapters forward
 /// these to their notebook's progress bar; the `Evaluate` command draws them on standard error.
 public enum EvaluatorEvent {
-    /// A line for the reader (a cache that could not be used, where the classifier was saved).
+    /// A line for the reader.
     case notice(String)
     /// Training begins: `totalSteps` optimisation steps with `configuration`.
     case trainingStarted(totalSteps: Int, configuration: ClassifierConfiguration)
@@ -32,7 +32,7 @@ public final class ConsoleReporter {
         case .trainingStarted(let total, let configuration):
             started = Date()
             write("Training the FID-FMNIST classifier ('\(configuration.name)': widths \(configuration.widths), "
-                  + "\(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s"), \(total) steps); it is cached for later runs\n")
+                  + "\(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s"), \(total) steps)\n")
         case .trainingStep(let step, let total, let epoch, let loss):
             let now = Date()
             guard now.timeIntervalSince(lastDraw) >= (interactive ? 0.2 : 10) || step == total else { return }

@@ -1,0 +1,154 @@
+import Foundation
+import NeuralNetworks
+
+/// What one of a chapter's trainings did, for the reader, the run manifest and `--steps`.
+public struct TrainingOutcome: Codable, Sendable, Equatable {
+    /// The name the chapter declared for it ("DCGAN").
+    public let name: String
+    /// The steps the chapter planned.
+    public let plannedSteps: Int
+    /// The steps the checkpoint holds now: what `--steps` repeats.
+    public let steps: Int
+    /// The steps that were done when this run started (0 unless resumed).
+    public let resumedAt: Int
+    /// The epoch length of the plan.
+    public let stepsPerEpoch: Int
+    /// Wall-clock seconds of training over every run that trained the checkpoint, when known.
+    public let seconds: Double?
+
+    /// Whether the whole plan was trained.
+    public var isComplete: Bool { steps == plannedSteps }
+    /// The epochs that were started: complete ones and a last, partial one.
+    public var epochsStarted: Int { (steps + stepsPerEpoch - 1) / stepsPerEpoch }
+}
+
+/// The record kept beside a checkpoint (`dcgan.safetensors` → `dcgan.training.json`): how many
+/// steps it holds, how long they took and on which machine. Times live here rather than in the
+/// checkpoint, so that two runs of the same steps write the same checkpoint bytes.
+public struct TrainingRecord: Codable, Sendable, Equatable {
+    public var steps: Int
+    public var seconds: Double
+    public var processor: String
+    public var threads: Int
+
+    /// The record's file for the checkpoint at `checkpoint`.
+    public static func url(for checkpoint: URL) -> URL {
+        checkpoint.deletingPathExtension().appendingPathExtension("training.json")
+    }
+
+    /// The record beside `checkpoint`, or nil when there is none or it cannot be read.
+    public static func read(for checkpoint: URL) -> TrainingRecord? {
+        guard let data = try? Data(contentsOf: url(for: checkpoint)),
+              let record = try? JSONDecoder().decode(TrainingRecord.self, from: data),
+              record.steps >= 0, record.seconds >= 0, record.seconds.isFinite else { return nil }
+        return record
+    }
+
+    func write(for checkpoint: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: Self.url(for: checkpoint), options: .atomic)
+    }
+}
+
+extension Notebook {
+    /// How many steps are timed before a training says how long it will take.
+    static let timedSteps = 3
+
+    /// Trains the model(s) in `state` as `plan` says, one `step` call per optimisation step, with
+    /// everything a chapter's training needs: a progress bar per epoch, an estimate of the time it
+    /// will take on this machine, the `--minutes` / `--steps` budget, a checkpoint `file` in the
+    /// output folder after every epoch and where the budget ends, and `--resume` from it.
+    ///
+    /// `name` is one of the trainings the chapter declared when it opened the notebook. `step`
+    /// returns the metrics to show on the bar; `afterEpoch` runs after each epoch's checkpoint, and
+    /// after a last epoch the budget cut short (`complete` false) — the place for per-epoch figures.
+    /// With `--train-only`, the run ends (``finish()``, exit status 0) after the first training.
+    /// - Throws: what `step` and `afterEpoch` throw, or a checkpoint error (see ``Checkpoint/runSteps``).
+    @discardableResult
+    public func train(_ name: String, _ state: Checkpoint, file: String, plan: TrainingPlan,
+                      label: (Int) -> String = { "epoch \($0 + 1)" }, generator: inout RandomGenerator,
+                      series: inout [String: [Double]], line: Int = #line,
+                      step body: (TrainingStep, inout RandomGenerator, inout [String: [Double]]) throws -> [(String, Double)],
+                      afterEpoch: (_ epoch: Int, _ complete: Bool) throws -> Void = { _, _ in }) throws -> TrainingOutcome {
+        guard let budget = budgets[name] else {
+            preconditionFailure("Notebook.train: '\(name)' is not among the trainings the chapter declared: \(trainings.map(\.name))")
+        }
+        let url = outputDirectory.appendingPathComponent(file)
+        let stepLimit = min(plan.totalSteps, budget.steps ?? plan.totalSteps)
+        var firstStep: Int?
+        var stepSeconds: [Double] = []
+        var bar: ProgressBar?
+
+        /// Says how long the rest will take, from the steps timed so far.
+        func announce(from first: Int) {
+            let timed = stepSeconds.count > 1 ? Array(stepSeconds.dropFirst()) : stepSeconds   // the first step allocates and packs
+            let perStep = timed.reduce(0, +) / Double(max(1, timed.count))
+            let remaining = Double(stepLimit - first) * perStep
+            var text = "\(name): \(stepLimit - first) steps to train"
+            if first > 0 { text += " (from step \(first + 1))" }
+            text += ", about \(ProgressBar.words(remaining)) on this machine (\(Processor.current.model), \(Parallel.threadCount) threads)"
+            if let seconds = budget.seconds {
+                text += "; its budget of \(ProgressBar.words(seconds)) allows about \(min(stepLimit - first, Int(seconds / max(perStep, 1e-9))))"
+            } else if budget.steps != nil {
+                text += " (--steps)"
+            } else if remaining > 600 {
+                text += " — over ten minutes: `--minutes M` trains for M minutes instead"
+            }
+            show(text, line: line)
+        }
+
+        let (resumedAt, stoppedAt) = try state.runSteps(
+            plan, checkpoint: url, resume: options.resume, generator: &generator, series: &series,
+            shouldContinue: { step in
+                step.index < stepLimit && budget.seconds.map { stepSeconds.reduce(0, +) < $0 } ?? true
+            },
+            step: { step, generator, series in
+                let first = firstStep ?? step.index
+                firstStep = first
+                let start = DispatchTime.now().uptimeNanoseconds
+                let metrics = try body(step, &generator, &series)
+                stepSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                // The first few steps are timed before any bar is drawn, so the estimate comes first.
+                let silent = min(Self.timedSteps, stepLimit - first)
+                if stepSeconds.count == silent { announce(from: first) }
+                guard stepSeconds.count > silent || step.batch == plan.stepsPerEpoch - 1 else { return }
+                if bar == nil { bar = progress(label(step.epoch), total: plan.stepsPerEpoch, done: step.batch, line: line) }
+                bar!.advance(metrics: metrics)
+            },
+            epochEnded: { epoch, complete in
+                bar?.finish()
+                bar = nil
+                try afterEpoch(epoch, complete)
+            })
+
+        let trainedSeconds = stepSeconds.reduce(0, +)
+        let previous = TrainingRecord.read(for: url)
+        let seconds: Double? = resumedAt == 0 ? trainedSeconds : previous.flatMap { $0.steps == resumedAt ? $0.seconds + trainedSeconds : nil }
+        if let seconds {
+            try TrainingRecord(steps: stoppedAt, seconds: seconds, processor: Processor.current.model, threads: Parallel.threadCount).write(for: url)
+        }
+        let outcome = TrainingOutcome(name: name, plannedSteps: plan.totalSteps, steps: stoppedAt, resumedAt: resumedAt,
+                                      stepsPerEpoch: plan.stepsPerEpoch, seconds: seconds)
+        var summary = "\(name): "
+        if stoppedAt == resumedAt {
+            summary += "all \(stoppedAt) steps were in the checkpoint already"
+        } else {
+            summary += "trained \(resumedAt > 0 ? "steps \(resumedAt + 1)–\(stoppedAt)" : "\(stoppedAt) steps") of \(plan.totalSteps) in \(ProgressBar.words(trainedSeconds))"
+            if !outcome.isComplete { summary += budget.seconds != nil ? ", where its budget ended" : " (--steps)" }
+        }
+        show(summary, line: line)
+        outcomes.append(outcome)
+        if options.trainOnly {                      // the main model is trained: the run ends here
+            try finish()
+            Foundation.exit(0)
+        }
+        return outcome
+    }
+}
+
+/// What one training may spend: a share of `--minutes`, or the count `--steps` gives it.
+struct TrainingBudget: Equatable {
+    var seconds: Double?
+    var steps: Int?
+}
