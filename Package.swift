@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks"], swiftSettings: numericSettings),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "NeuralNetworks"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluate", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "ChapterTests", dependencies: ["TestSupport", "Concepts", "GAN", "VAE", "Diffusion", "Practice", "Sample", "Weave", "Bench", "TensorCore"]),

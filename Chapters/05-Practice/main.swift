@@ -7,9 +7,10 @@
  (*inpainting*), and *super-resolution*.
 
  It uses the models the earlier chapters trained, from their checkpoints under `output/`. A model
- that is missing is trained first by running its chapter (the chapter says how long that takes).
- With all three present it runs in about three minutes: `swift run -c release Practice`. `--quick`
- is a smoke test that trains three tiny models of its own.
+ that is missing is trained first by its chapter, on a budget this chapter states before it starts
+ (six minutes of training in all unless `--minutes` says otherwise). The run prints how long each
+ part takes on your machine: `swift run -c release Practice`. `--quick` is a smoke test that trains
+ three tiny models of its own.
  */
 import ArgumentParser
 import Datasets
@@ -39,25 +40,29 @@ do {
      one back, working out the architecture from the shapes of the stored weights — the same loader
      behind the `Sample` tool (`swift run -c release Sample --checkpoint output/04-Diffusion/diffusion.safetensors`).
      */
-    /// A chapter whose trained model this chapter uses.
+    /// A chapter whose trained model this chapter uses, and its share of the training budget when
+    /// the model has to be trained first.
     struct SourceChapter {
-        let executable: String, folder: String, checkpoint: String, defaultMinutes: Int
+        let executable: String, folder: String, checkpoint: String, budgetShare: Double
     }
     let sources = [
-        SourceChapter(executable: "GAN", folder: "02-GAN", checkpoint: "dcgan.safetensors", defaultMinutes: 8),
-        SourceChapter(executable: "VAE", folder: "03-VAE", checkpoint: "vae.safetensors", defaultMinutes: 6),
-        SourceChapter(executable: "Diffusion", folder: "04-Diffusion", checkpoint: "diffusion.safetensors", defaultMinutes: 10),
+        SourceChapter(executable: "GAN", folder: "02-GAN", checkpoint: "dcgan.safetensors", budgetShare: 0.35),
+        SourceChapter(executable: "VAE", folder: "03-VAE", checkpoint: "vae.safetensors", budgetShare: 0.15),
+        SourceChapter(executable: "Diffusion", folder: "04-Diffusion", checkpoint: "diffusion.safetensors", budgetShare: 0.5),
     ]
     let checkpointRoot = URL(fileURLWithPath: parsed.checkpoints ?? (options.mode == .quick ? notebook.outputDirectory.appendingPathComponent("chapters").path : "output"),
                              isDirectory: true)
 
-    /// Runs `chapter`'s executable (built beside this one) in the current mode, writing into the checkpoint folder.
-    func train(_ chapter: SourceChapter) throws {
+    /// Runs `chapter`'s executable (built beside this one) with `--train-only`: the chapter's own
+    /// training of its main model, in the current mode, on `minutes` of training when given,
+    /// writing into the checkpoint folder.
+    func train(_ chapter: SourceChapter, minutes: Double?) throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(chapter.executable)
         let process = Process()
         process.executableURL = executable
         process.arguments = [options.mode == .quick ? "--quick" : options.mode == .full ? "--full" : nil].compactMap { $0 }
-            + ["--seed", String(options.seed), "--out", checkpointRoot.appendingPathComponent(chapter.folder).path]
+            + ["--train-only", "--seed", String(options.seed), "--out", checkpointRoot.appendingPathComponent(chapter.folder).path]
+            + (minutes.map { ["--minutes", String(format: "%.2f", $0)] } ?? [])
             + (options.threads.map { ["--threads", String($0)] } ?? [])
         try process.run()
         process.waitUntilExit()
@@ -66,13 +71,25 @@ do {
         }
     }
 
+    /*:
+     A missing model is trained first, by its own chapter (`--train-only`: the chapter's training
+     code for its main model, then it stops). In the default mode that happens on a budget of
+     `--minutes` (six unless told otherwise) shared among the missing models, so that a first run
+     ends within minutes; the chapters themselves, run in full, train longer and score better.
+     `--quick` trains tiny versions; `--full` runs the chapters' full trainings, which take hours.
+     */
     let missing = sources.filter { !FileManager.default.fileExists(atPath: checkpointRoot.appendingPathComponent("\($0.folder)/\($0.checkpoint)").path) }
     if !missing.isEmpty {
-        let minutes = missing.reduce(0) { $0 + $1.defaultMinutes }
-        notebook.show("no checkpoint of " + missing.map { "\($0.executable) (\($0.folder))" }.joined(separator: ", ") + " in \(checkpointRoot.relativePath): "
-                      + (options.mode == .quick ? "training quick versions first (under a minute each)"
-                                                : "running the chapter(s) first, about \(minutes) minutes on two cores"))
-        for chapter in missing { try train(chapter) }
+        let totalMinutes = options.minutes ?? (options.mode == .standard ? 6 : nil)
+        let shareSum = missing.map(\.budgetShare).reduce(0, +)
+        let budgets = missing.map { chapter in totalMinutes.map { $0 * chapter.budgetShare / shareSum } }
+        let plan = zip(missing, budgets).map { chapter, minutes in
+            "\(chapter.executable) (\(chapter.folder))" + (minutes.map { String(format: " for %.1f min", $0) } ?? "")
+        }
+        notebook.show("no checkpoint of " + missing.map(\.executable).joined(separator: ", ") + " in \(checkpointRoot.relativePath); training "
+                      + plan.joined(separator: ", ") + (options.mode == .quick ? ", quick versions" : "")
+                      + (options.mode == .full ? ", the chapters' full trainings (hours on two cores)" : ""))
+        for (chapter, minutes) in zip(missing, budgets) { try train(chapter, minutes: minutes) }
     }
 
     var models: [(name: String, model: SavedGenerator, trainingSeconds: Double?)] = []

@@ -36,6 +36,7 @@ public struct Checkpoint {
         }
         for (name, average) in averages {
             file.tensors += average.shadows.enumerated().map { ("ema.\(name).\($0.offset)", $0.element) }
+            file.metadata["ema.\(name).updates"] = String(average.updateCount)
         }
         let s = generator.state
         file.metadata["rng"] = [s.0, s.1, s.2, s.3].map { String($0, radix: 16) }.joined(separator: ",")
@@ -85,6 +86,8 @@ public struct Checkpoint {
             throw fail("\(error)")
         }
         for (name, average) in averages {
+            // Files from before the count was kept say nothing: their averages had no warm-up to continue.
+            average.updateCount = try Self.counts(withPrefix: "ema.\(name).", in: file, url: url)["updates"] ?? 0
             for (index, shadow) in average.shadows.enumerated() {
                 guard let value = all["ema.\(name).\(index)"], value.shape == shadow.shape else {
                     throw fail("missing or misshapen weight average ema.\(name).\(index)")

@@ -134,6 +134,7 @@ extension Notebook {
         if stoppedAt == resumedAt {
             summary += "all \(stoppedAt) steps were in the checkpoint already"
         } else {
+            if resumedAt > 0 { summary += "resumed after step \(resumedAt) from the checkpoint, " }
             summary += "trained \(resumedAt > 0 ? "steps \(resumedAt + 1)–\(stoppedAt)" : "\(stoppedAt) steps") of \(plan.totalSteps) in \(ProgressBar.words(trainedSeconds))"
             if !outcome.isComplete { summary += budget.seconds != nil ? ", where its budget ended" : " (--steps)" }
         }

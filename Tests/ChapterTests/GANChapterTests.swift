@@ -58,7 +58,7 @@ import TensorCore
         try Data("partial".utf8).write(to: interrupted.output.appendingPathComponent(stale))
         let resumed = try ChapterRun("GAN", arguments + ["--resume"], output: interrupted.output)
         #expect(resumed.status == 0, "\(resumed.standardOutput.suffix(2000))")
-        #expect(resumed.standardOutput.contains("resumed after epoch \(epochAtKill)"))
+        #expect(resumed.standardOutput.contains("DCGAN: resumed after step \(epochAtKill * 32) from the checkpoint"))   // 2048 images, 64 a batch
         #expect(resumed.standardOutput.contains("removed \(stale), left by a checkpoint write that was interrupted"))
         #expect(!resumed.fileExists(stale))
         let pictures = try FileManager.default.contentsOfDirectory(atPath: straight.output.path).filter { $0.hasSuffix(".png") }

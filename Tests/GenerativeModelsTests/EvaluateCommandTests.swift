@@ -6,11 +6,8 @@ import Testing
 
 /// The `Evaluate` executable, run as a reader would run it.
 @Suite struct EvaluateCommandTests {
-    /// Runs Evaluate with the quick classifier from the shared cache.
-    func evaluate(_ arguments: [String]) throws -> CommandRun {
-        let cache = try #require(Fixtures.quickCache)
-        return try CommandRun("Evaluate", arguments + ["--quick", "--cache-dir", cache.path])
-    }
+    /// Runs Evaluate with the book's classifier.
+    func evaluate(_ arguments: [String]) throws -> CommandRun { try CommandRun("Evaluate", arguments) }
 
     @Test func scoresAFolderOfRealImages() throws {
         let count = 300
@@ -30,7 +27,7 @@ import Testing
         #expect(object["sample_count"] as? Int == count && object["classes_covered"] as? Int == 10)
         #expect(fidLine.contains(String(format: "%.3f", fid)))
         // The command scores exactly what the library scores for the same images.
-        let expected = try Fixtures.quickEvaluator().score(try FashionMNIST.load(.test, limit: count).images)
+        let expected = try Fixtures.standardEvaluator().score(try FashionMNIST.load(.test, limit: count).images)
         #expect(abs(fid - expected.fid) < 1e-9 * max(1, expected.fid))
     }
 

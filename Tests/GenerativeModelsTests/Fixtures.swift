@@ -4,31 +4,11 @@ import GenerativeModels
 import ImageIO
 import TensorCore
 
-/// Shared, trained-once fixtures: the `.quick` classifier cached in a temporary folder (a few
-/// seconds to train), so that no test depends on the standard classifier's cache existing.
+/// Shared fixtures: the book's committed classifier, a tiny configuration that trains in well
+/// under a second, folders of images.
 enum Fixtures {
-    /// The folder holding the cached quick evaluator, or nil when it could not be trained.
-    static let quickCache: URL? = {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fid-fmnist-tests-\(UUID())")
-        do {
-            _ = try Evaluator.loadOrTrain(cacheDirectory: folder, configuration: .quick, report: { _ in })
-            return folder
-        } catch {
-            print("Fixtures.quickCache: \(error)")
-            return nil
-        }
-    }()
-
-    /// A fresh evaluator loaded from the quick cache.
-    static func quickEvaluator() throws -> Evaluator {
-        guard let quickCache else { throw FixtureError(problem: "the quick classifier could not be trained (is Fashion-MNIST installed?)") }
-        var trained = false
-        let evaluator = try Evaluator.loadOrTrain(cacheDirectory: quickCache, configuration: .quick) { event in
-            if case .trainingStarted = event { trained = true }
-        }
-        if trained { throw FixtureError(problem: "the quick classifier's cache was not used") }
-        return evaluator
-    }
+    /// The book's evaluator, loaded from the module's resources.
+    static func standardEvaluator() throws -> Evaluator { try Evaluator.standard() }
 
     /// A tiny configuration that trains in well under a second.
     static let tiny = ClassifierConfiguration(name: "tiny", widths: [4, 8, 8], featureCount: 16, epochs: 1, trainingImages: 256,

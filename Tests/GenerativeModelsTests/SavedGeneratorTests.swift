@@ -41,7 +41,7 @@ import NeuralNetworks
         let model = TinyUNet(width: 8, classCount: 10, using: &rng)
         let average = ExponentialMovingAverage(model.parameters, decay: 0.5)
         for parameter in model.parameters { parameter.assign(parameter * 2) }
-        average.update()                                                                   // shadows = 1.5 × the initial weights
+        average.update()                                                      // warm-up decay 0.1: shadows = 1.9 × the initial weights
         let file = temporaryFile()
         defer { try? FileManager.default.removeItem(at: file) }
         try Checkpoint(models: [("unet", model)], averages: [("unet", average)]).save(to: file, generator: rng)

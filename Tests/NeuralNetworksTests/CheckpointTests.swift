@@ -53,32 +53,65 @@ private struct TinyRun {
         #expect(resumed.weights == straight.weights)
     }
 
-    @Test func runEpochsResumesAfterTheLastSavedEpoch() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("epochs-\(UUID()).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
-        func train(epochs: Int, resume: Bool, stopAfter: Int? = nil) throws -> (TinyRun, [String: [Double]], [Int]) {
-            var run = TinyRun(), series: [String: [Double]] = [:], ran: [Int] = []
-            var generator = run.generator
-            try run.checkpoint.runEpochs(epochs, checkpoint: url, resume: resume, generator: &generator, series: &series) { epoch, rng, series in
-                if let stopAfter, epoch >= stopAfter { throw CancellationError() }
-                run.generator = rng
-                for _ in 0..<3 { run.step() }
-                rng = run.generator
-                series["epoch", default: []].append(Double(epoch))
-                ran.append(epoch)
-            }
-            return (run, series, ran)
+    /// Trains `plan` with `runSteps` (three steps an epoch here); `stopBefore` ends the run before
+    /// that step as a budget would, `killBefore` as a crash would (by throwing). Returns the run, its
+    /// series, the steps it trained and the epoch ends it reported.
+    private func train(_ plan: TrainingPlan, url: URL, resume: Bool, stopBefore: Int? = nil, killBefore: Int? = nil) throws
+        -> (run: TinyRun, series: [String: [Double]], trained: [Int], ends: [String]) {
+        var run = TinyRun(), series: [String: [Double]] = [:], trained: [Int] = [], ends: [String] = []
+        var generator = run.generator
+        try run.checkpoint.runSteps(plan, checkpoint: url, resume: resume, generator: &generator, series: &series,
+                                    shouldContinue: { $0.index != stopBefore }) { step, rng, series in
+            if step.index == killBefore { throw CancellationError() }
+            run.generator = rng
+            run.step()
+            rng = run.generator
+            series["step", default: []].append(Double(step.index))
+            trained.append(step.index)
+        } epochEnded: { epoch, complete in
+            ends.append("\(epoch)\(complete ? "" : " (partial)")")
         }
-        let (straight, straightSeries, _) = try train(epochs: 4, resume: false)
-        try? FileManager.default.removeItem(at: url)
-        #expect(throws: CancellationError.self) { _ = try train(epochs: 4, resume: false, stopAfter: 2) }   // "killed" in epoch 2
-        let secondsBefore = try #require(try Checkpoint.trainingSeconds(in: url))
-        let (resumed, resumedSeries, ran) = try train(epochs: 4, resume: true)
-        #expect(ran == [2, 3])
-        let secondsAfter = try #require(try Checkpoint.trainingSeconds(in: url))
-        #expect(secondsBefore >= 0 && secondsAfter >= secondsBefore, "training time adds up across runs")
-        #expect(resumedSeries == straightSeries)
-        #expect(resumed.weights == straight.weights)
+        return (run, series, trained, ends)
+    }
+
+    @Test func runStepsResumesInsideAnEpochWhereABudgetStoppedIt() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("steps-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let plan = TrainingPlan(epochs: 4, stepsPerEpoch: 3)
+        let straight = try train(plan, url: url, resume: false)
+        #expect(straight.trained == Array(0..<12) && straight.ends == ["0", "1", "2", "3"])
+        let straightBytes = try Data(contentsOf: url)
+        try FileManager.default.removeItem(at: url)
+
+        let stopped = try train(plan, url: url, resume: false, stopBefore: 7)            // inside epoch 2
+        #expect(stopped.trained == Array(0..<7) && stopped.ends == ["0", "1", "2 (partial)"])
+        let counters = try stopped.run.checkpoint.load(from: url).counters
+        #expect(counters["step"] == 7 && counters["epoch"] == 2 && counters["steps-per-epoch"] == 3)
+        let resumed = try train(plan, url: url, resume: true)
+        #expect(resumed.trained == Array(7..<12) && resumed.ends == ["2", "3"])
+        #expect(resumed.series == straight.series)
+        #expect(resumed.run.weights == straight.run.weights)
+        #expect(try Data(contentsOf: url) == straightBytes, "the checkpoint of a resumed run is the uninterrupted run's, byte for byte")
+    }
+
+    @Test func runStepsResumesAfterTheLastSavedEpochWhenKilled() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("killed-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let plan = TrainingPlan(epochs: 4, stepsPerEpoch: 3)
+        let straight = try train(plan, url: url, resume: false)
+        try FileManager.default.removeItem(at: url)
+        #expect(throws: CancellationError.self) { _ = try self.train(plan, url: url, resume: false, killBefore: 8) }
+        let resumed = try train(plan, url: url, resume: true)
+        #expect(resumed.trained == Array(6..<12), "steps 6 and 7 were lost with the process and are trained again")
+        #expect(resumed.series == straight.series && resumed.run.weights == straight.run.weights)
+    }
+
+    @Test func aCheckpointOfEpochsOfAnotherLengthIsNotResumed() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("length-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try train(TrainingPlan(epochs: 2, stepsPerEpoch: 3), url: url, resume: false, stopBefore: 4)
+        let error = try #require(throws: SafeTensorsError.self) { _ = try self.train(TrainingPlan(epochs: 2, stepsPerEpoch: 5), url: url, resume: true) }
+        #expect(error.problem == "it was trained with 3 steps per epoch and this run has 5 (another mode or data size?), so it cannot continue from it")
     }
 
     @Test func namesFollowPyTorch() throws {

@@ -5,7 +5,7 @@ import NeuralNetworks
 /// Checkpoints whose counts no run can have reached (the fuzzer's step of `Int.max`, an epoch of
 /// −5 or `Int.min`) are refused with the reason, and nothing is trained from them.
 @Suite struct HostileCheckpointTests {
-    /// A linear model with Adam, its checkpoint written by one epoch of `runEpochs`.
+    /// A linear model with Adam, its checkpoint written by `runSteps` (one step an epoch).
     private struct Run {
         let model: Linear
         let optimizer: Adam
@@ -21,16 +21,17 @@ import NeuralNetworks
 
         var checkpoint: Checkpoint { Checkpoint(models: [("model", model)], optimizers: [("adam", optimizer)]) }
 
-        /// Runs `runEpochs` for `epochs`; returns the epochs that were trained.
+        /// Runs `runSteps` for `epochs` epochs of one step; returns the epochs that were trained.
         @discardableResult
         func train(epochs: Int, resume: Bool) throws -> [Int] {
             var generator = RandomGenerator(seed: 4), series: [String: [Double]] = [:], trained: [Int] = []
-            try checkpoint.runEpochs(epochs, checkpoint: url, resume: resume, generator: &generator, series: &series) { epoch, rng, _ in
+            try checkpoint.runSteps(TrainingPlan(epochs: epochs, stepsPerEpoch: 1), checkpoint: url, resume: resume,
+                                    generator: &generator, series: &series) { step, rng, _ in
                 let loss = mseLoss(model(Tensor.randomNormal([4, 3], using: &rng)), Tensor.zeros([4, 2]))
                 optimizer.zeroGrad()
                 loss.backward()
                 optimizer.step()
-                trained.append(epoch)
+                trained.append(step.epoch)
             }
             return trained
         }
@@ -55,29 +56,43 @@ import NeuralNetworks
         #expect(resumed.optimizer.stepCount == 0)
     }
 
-    @Test func epochsBelowZeroOrNotNumbersAreRefused() throws {
-        for value in ["-5", String(Int.min), "2.5", "three", String(Checkpoint.countRange.upperBound + 1)] {
-            let run = Run()
-            defer { try? FileManager.default.removeItem(at: run.url) }
-            try run.train(epochs: 1, resume: false)
-            try run.edit("counter.epoch", to: value)
-            var trained: [Int]?
-            let error = try #require(throws: SafeTensorsError.self) { trained = try Run(url: run.url).train(epochs: 3, resume: true) }
-            #expect(error.problem == "metadata 'counter.epoch' is '\(value)'; a saved count is a whole number from 0 to 9007199254740992")
-            #expect(trained == nil)
-            #expect(throws: SafeTensorsError.self) { try Checkpoint.trainingSeconds(in: run.url) }
+    @Test func countsBelowZeroOrNotNumbersAreRefused() throws {
+        for key in ["counter.epoch", "counter.step", "counter.steps-per-epoch"] {
+            for value in ["-5", String(Int.min), "2.5", "three", String(Checkpoint.countRange.upperBound + 1)] {
+                let run = Run()
+                defer { try? FileManager.default.removeItem(at: run.url) }
+                try run.train(epochs: 1, resume: false)
+                try run.edit(key, to: value)
+                var trained: [Int]?
+                let error = try #require(throws: SafeTensorsError.self) { trained = try Run(url: run.url).train(epochs: 3, resume: true) }
+                #expect(error.problem == "metadata '\(key)' is '\(value)'; a saved count is a whole number from 0 to 9007199254740992")
+                #expect(trained == nil)
+            }
         }
     }
 
-    @Test func aCheckpointThatDoesNotSayItsEpochIsNotResumed() throws {
+    @Test func aCheckpointThatDoesNotSayHowFarItGotIsNotResumed() throws {
         let run = Run()
         defer { try? FileManager.default.removeItem(at: run.url) }
         try run.train(epochs: 1, resume: false)
         var file = try SafeTensors(contentsOf: run.url)
         file.metadata["counter.epoch"] = nil
+        file.metadata["counter.step"] = nil
         try file.write(to: run.url)
         let error = try #require(throws: SafeTensorsError.self) { try Run(url: run.url).train(epochs: 3, resume: true) }
-        #expect(error.problem == "no counter.epoch in its metadata, so it does not say where to continue")
+        #expect(error.problem == "no counter.step or counter.epoch in its metadata, so it does not say where to continue")
+    }
+
+    /// A checkpoint written before step counts were saved continues after the epochs it names.
+    @Test func aCheckpointThatNamesOnlyItsEpochContinuesAfterIt() throws {
+        let run = Run()
+        defer { try? FileManager.default.removeItem(at: run.url) }
+        try run.train(epochs: 2, resume: false)
+        var file = try SafeTensors(contentsOf: run.url)
+        file.metadata["counter.step"] = nil
+        file.metadata["counter.steps-per-epoch"] = nil
+        try file.write(to: run.url)
+        #expect(try Run(url: run.url).train(epochs: 3, resume: true) == [2])
     }
 
     @Test func aBrokenRandomGeneratorStateIsRefused() throws {

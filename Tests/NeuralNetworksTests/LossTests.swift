@@ -108,13 +108,19 @@ import NeuralNetworks
     @Test func exponentialMovingAverage() {
         let p = parameter([0])
         let ema = ExponentialMovingAverage([p], decay: 0.9)
+        #expect(ema.decay(atUpdate: 0) == 0.1 && ema.decay(atUpdate: 1) == 2.0 / 11 && ema.decay(atUpdate: 80) == 0.9)
         p.assign(Tensor([10], shape: [1], dtype: .float64))
-        ema.update()
-        expectClose(ema.shadows[0].doubles, [1])
-        ema.update()
-        expectClose(ema.shadows[0].doubles, [1.9])
+        ema.update()                                                      // warm-up: 0.1 · 0 + 0.9 · 10
+        expectClose(ema.shadows[0].doubles, [9])
+        ema.update()                                                      // (2/11) · 9 + (9/11) · 10
+        expectClose(ema.shadows[0].doubles, [18.0 / 11 + 90.0 / 11])
+        for _ in 0..<200 { ema.update() }
+        p.assign(Tensor([20], shape: [1], dtype: .float64))
+        ema.update()                                                      // settled: 0.9 · 10 + 0.1 · 20
+        expectClose(ema.shadows[0].doubles, [11])
+        #expect(ema.updateCount == 203)
         let seen = ema.withAveragedWeights { p.doubles }
-        expectClose(seen, [1.9])
-        expectClose(p.doubles, [10])
+        expectClose(seen, [11])
+        expectClose(p.doubles, [20])
     }
 }

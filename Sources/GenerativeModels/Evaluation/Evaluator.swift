@@ -55,13 +55,16 @@ public final class Evaluator {
 
     // MARK: - The book's classifier
 
+    /// The copy of ``committedFile`` among the module's resources.
+    static var resourceFile: URL? { Bundle.module.url(forResource: "fmnist-classifier", withExtension: "safetensors") }
+
     /// The evaluator every chapter, `Evaluate` and `Sample` score with: the classifier trained once
     /// with ``ClassifierConfiguration/standard`` and kept in the repository, so that a score on one
     /// computer is the score on another.
     /// - Throws: ``EvaluationError/classifierUnavailable(_:)`` when the file is missing or damaged,
     ///   naming the command that rebuilds it.
     public static func standard() throws -> Evaluator {
-        guard let url = Bundle.module.url(forResource: "fmnist-classifier", withExtension: "safetensors") else {
+        guard let url = resourceFile else {
             throw EvaluationError.classifierUnavailable("the module's resources hold no \(committedFileName)")
         }
         do {
