@@ -10,7 +10,8 @@
  through automatic differentiation. Everything here runs on two-dimensional data, so that every
  distribution can be seen at a glance in a scatter plot.
 
- Run it with `swift run -c release Concepts` (about half a minute), or `--quick` for a few seconds.
+ Run it with `swift run -c release Concepts`, or `--quick` for a few seconds; before each of its
+ three trainings it times a few steps and says how long the rest will take on your machine.
  Every chapter runs its code inside one `do` block: if something it needs is missing — the
  dataset, a folder it can write to, a checkpoint that fits — the run stops with the reason, not a
  crash report.

@@ -12,11 +12,12 @@
  then fixes its two classic weaknesses: unstable training (with WGAN-GP) and no control over what
  it draws (with a class-conditional GAN).
 
- Run it with `swift run -c release GAN` (about six minutes on two cores, plus one the first
- time, when the classifier behind the quality score is trained and cached), `--quick` for a smoke
- test, or `--full` for the source's full-width networks: 15 epochs of DCGAN, 1,000 WGAN-GP generator
- steps and 5 epochs of the conditional GAN, about three and a half hours on two cores, checkpointed as it
- goes so that `--full --resume` continues an interrupted run.
+ Run it with `swift run -c release GAN`. Before each of its three trainings it times a few steps
+ and says how long the training will take on your machine; `--minutes M` gives all three M minutes
+ in all (it says how it shares them), and the chapter goes on with what they learned. `--quick` is
+ a smoke test; `--full` trains the source's full-width networks (15 epochs of DCGAN, 1,000 WGAN-GP
+ generator steps and 5 epochs of the conditional GAN: hours on two cores), checkpointed as it goes
+ so that `--full --resume` continues an interrupted run.
  */
 import Datasets
 import Foundation
@@ -99,10 +100,10 @@ do {
      the end. The discriminator mirrors it with strided convolutions and LeakyReLU(0.2), ending in one
      logit. Weights start from $\mathcal N(0, 0.02^2)$, as the DCGAN paper prescribes.
 
-     At full width one training step of 64 images costs about fifty billion multiply–adds; on two
-     cores that is about 130 images a second, eight minutes an epoch, and a GAN wants many epochs.
-     The default run therefore keeps the architecture but narrows every layer by a factor of four
-     (128, 64, 32 channels), which cuts the work by about sixteen; `--full` uses the source's widths.
+     At full width one training step of 64 images costs about fifty billion multiply–adds, and a GAN
+     wants many epochs of 937 steps. The default run therefore keeps the architecture but narrows
+     every layer by a factor of four (128, 64, 32 channels), which cuts the work by about sixteen;
+     `--full` uses the source's widths, and its estimate line says what that costs on your machine.
      */
     let latentCount = 100
     let widths = options.choose(quick: (generator: [32, 16, 8], discriminator: [8, 16, 32]),
@@ -120,7 +121,7 @@ do {
      $\beta_1$ than usual keeps the momentum from carrying either player too far in a game whose
      target keeps moving. A fixed batch of noise is drawn once and pushed through the generator after
      every epoch, so the pictures show one set of samples maturing. A checkpoint is written after every
-     epoch; `--resume` picks up from the last one.
+     epoch and where a `--minutes` budget ends; `--resume` picks up from the last one.
      */
     let epochs = options.epochs ?? options.choose(quick: 2, standard: 2, full: 15)
     let batchSize = 64
@@ -253,8 +254,8 @@ do {
 
     /*:
      The default run's narrowed DCGAN, after two epochs, is far from the floor. Width and training time
-     are what is missing, not the method: a `--full` run on this machine (the source's widths, 15
-     epochs, two hours for this part) reached FID-FMNIST 1.76 on 10,000 samples against a floor of
+     are what is missing, not the method: a `--full` run (the source's widths, 15 epochs) reached
+     FID-FMNIST 1.76 on 10,000 samples against a floor of
      0.19, covering the ten classes almost exactly evenly (evenness 0.999).
      */
 

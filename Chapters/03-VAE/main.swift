@@ -7,8 +7,9 @@
  last chapter, the VAE is trained on a bound on the likelihood of the data — so it comes with a
  number that says how well it models the images, and a latent space we can walk through.
 
- Run it with `swift run -c release VAE` (about seven minutes on two cores), `--quick` for a smoke
- test, or `--full` to train longer.
+ Run it with `swift run -c release VAE` (before each training it says how long it will take on
+ your machine; `--minutes M` gives the chapter's six trainings M minutes in all), `--quick` for a
+ smoke test, or `--full` to train longer.
  */
 import Datasets
 import Foundation

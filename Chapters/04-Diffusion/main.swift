@@ -10,9 +10,9 @@
  have: the loss is a plain regression, there is no adversary to balance, and the model comes with
  a likelihood bound like the VAE's — while its samples are as sharp as a GAN's.
 
- Run it with `swift run -c release Diffusion` (about ten minutes on two cores, plus one the
- first time, for the classifier behind the quality score), `--quick` for a smoke test, or `--full`
- to train the specified network for many epochs (hours).
+ Run it with `swift run -c release Diffusion` (before training it says how long that will take on
+ your machine; `--minutes M` sets a budget instead), `--quick` for a smoke test, or `--full` to
+ train the specified network for many epochs (hours).
  */
 import Datasets
 import Foundation
@@ -131,8 +131,8 @@ do {
      images at mixed noise levels mean nothing.
 
      The network of the benchmark specification has 32, 64 and 128 channels at the three sizes
-     (973,249 parameters) and trains at about 190 images a second on two cores: over five minutes
-     for one pass over the data, and the model needs many. The default run halves every width,
+     (973,249 parameters) and costs about four times the default's work per image (the README's
+     speed table measures both), and the model needs many passes over the data. The default run halves every width,
      which cuts the convolutions' work by four, and trains for three epochs; `--full` trains the
      specified network.
 

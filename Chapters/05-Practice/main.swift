@@ -164,7 +164,7 @@ do {
 
     /*:
      Read the table with the training budgets in mind: the default runs gave each model minutes,
-     not the days such models get elsewhere. The GAN makes the most of its two minutes: one pass per
+     not the days such models get elsewhere. The GAN makes the most of its minutes: one pass per
      image, crisp images of every kind. The VAE draws as fast and covers every class, but its
      Gaussian decoder blurs, and the score sees it. The diffusion model is the slowest to train and to
      sample, and without a class its DDIM samples are the roughest here: a network that must denoise

@@ -52,8 +52,9 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
 }
 
 extension Notebook {
-    /// How many steps are timed before a training says how long it will take.
-    static let timedSteps = 3
+    /// How many steps are timed before a training says how long it will take (the first, which
+    /// allocates and packs, is not counted).
+    static let timedSteps = 6
 
     /// Trains the model(s) in `state` as `plan` says, one `step` call per optimisation step, with
     /// everything a chapter's training needs: a progress bar per epoch, an estimate of the time it

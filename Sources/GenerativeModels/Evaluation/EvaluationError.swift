@@ -36,7 +36,7 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
             return "a sample of \(requested) real images is not possible: choose between 2 and \(available)"
         case .invalidConfiguration(let problem): return problem
         case .classifierUnavailable(let problem):
-            return "the FID-FMNIST classifier cannot be loaded: \(problem); `\(Evaluator.trainingCommand)` rebuilds it (about 2 minutes on two cores), "
+            return "the FID-FMNIST classifier cannot be loaded: \(problem); `\(Evaluator.trainingCommand)` rebuilds it (76 s on a 2-core AMD EPYC, Zen 4), "
                 + "or `git checkout Sources/GenerativeModels/Evaluation/\(Evaluator.committedFileName)` restores the committed one"
         }
     }
