@@ -108,8 +108,9 @@ public struct Checkpoint {
     /// present, the state is restored first and training continues after the last saved step —
     /// with the same random numbers, so the result equals an uninterrupted run's, byte for byte.
     ///
-    /// `shouldContinue` is asked before every step; `epochEnded` is called after each saved end of an epoch, and after the save
-    /// of a run that stops inside one, with the epoch and whether it is complete.
+    /// `shouldContinue` is asked before every step; `epochEnded` is called at the end of each epoch,
+    /// and where a run stops inside one, with the epoch and whether it is complete — before that
+    /// checkpoint is saved, so that what it writes (a figure) exists whenever the checkpoint does.
     /// Returns the steps that were done when the run started, and when it stopped.
     /// - Throws: what `body` or `epochEnded` throw, ``SafeTensorsError`` when the checkpoint cannot be
     ///   resumed (see ``restore(from:plan:)``), or the error of a failed save.
@@ -134,17 +135,17 @@ public struct Checkpoint {
         while index < plan.totalSteps {
             let step = TrainingStep(index: index, stepsPerEpoch: plan.stepsPerEpoch)
             if !shouldContinue(step) {
-                if index > first && step.batch != 0 {     // at an epoch's start, its predecessor's save and call came already
-                    try save(after: index)
+                if index > first && step.batch != 0 {     // at an epoch's start, its predecessor's call and save came already
                     try epochEnded(step.epoch, false)
+                    try save(after: index)
                 }
                 return (first, index)
             }
             try body(step, &generator, &series)
             index += 1
             if step.batch == plan.stepsPerEpoch - 1 {
-                try save(after: index)
                 try epochEnded(step.epoch, true)
+                try save(after: index)
             } else if Double(DispatchTime.now().uptimeNanoseconds - lastSave) / 1e9 >= checkpointInterval {
                 try save(after: index)
             }

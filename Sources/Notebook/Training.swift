@@ -62,8 +62,9 @@ extension Notebook {
     /// output folder after every epoch and where the budget ends, and `--resume` from it.
     ///
     /// `name` is one of the trainings the chapter declared when it opened the notebook. `step`
-    /// returns the metrics to show on the bar; `afterEpoch` runs after each epoch's checkpoint, and
-    /// after a last epoch the budget cut short (`complete` false) — the place for per-epoch figures.
+    /// returns the metrics to show on the bar; `afterEpoch` runs at the end of each epoch, and of a
+    /// last epoch the budget cut short (`complete` false), before its checkpoint is saved — the
+    /// place for per-epoch figures.
     /// With `--train-only`, the run ends (``finish()``, exit status 0) after the first training.
     /// - Throws: what `step` and `afterEpoch` throw, or a checkpoint error (see ``Checkpoint/runSteps``).
     @discardableResult
