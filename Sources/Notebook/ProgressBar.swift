@@ -13,7 +13,8 @@ public final class ProgressBar {
     private let start: Date
     /// Items counted done before the bar started (a resumed epoch's first batches): not in the rate.
     private let doneBefore: Int
-    private var lastDraw = Date.distantPast
+    /// When the bar was last drawn; a log's first line waits one interval, so that it has a rate to show.
+    private var lastDraw: Date
     private let write: (String) -> Void
     private let onFinish: (String) -> Void
 
@@ -24,6 +25,7 @@ public final class ProgressBar {
         self.done = min(self.total, max(done, 0))
         doneBefore = self.done
         start = started
+        lastDraw = interactive ? .distantPast : started
         self.interactive = interactive
         self.write = write
         self.onFinish = onFinish

@@ -89,7 +89,7 @@ extension Notebook {
             let remaining = Double(stepLimit - first) * perStep
             var text = "\(name): \(stepLimit - first) steps to train"
             if first > 0 { text += " (from step \(first + 1))" }
-            text += ", about \(ProgressBar.words(remaining)) on this machine (\(Processor.current.model), \(Parallel.threadCount) threads)"
+            text += ", about \(ProgressBar.words(remaining)) on this machine (\(Processor.current.model), \(Parallel.threadCount) thread\(Parallel.threadCount == 1 ? "" : "s"))"
             if let seconds = budget.seconds {
                 text += "; its budget of \(ProgressBar.words(seconds)) allows about \(min(stepLimit - first, Int(seconds / max(perStep, 1e-9))))"
             } else if budget.steps != nil {
