@@ -1,3 +1,5 @@
+import Foundation
+
 /// A chapter source split into prose and code, in order.
 ///
 /// Prose is Swift Playground markup: `/*: … */` blocks and `//:` lines, holding Markdown. Everything
@@ -91,5 +93,3 @@ public struct LiterateSource: Equatable, Sendable {
             .joined(separator: "\n")
     }
 }
-
-import Foundation

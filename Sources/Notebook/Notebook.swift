@@ -140,9 +140,6 @@ public final class Notebook {
     /// Remembers a final number for the run manifest (a loss, a score).
     public func record(metric name: String, _ value: Double) { metrics[name] = value }
 
-    /// The checkpoint file of this run.
-    public var checkpointURL: URL { outputDirectory.appendingPathComponent("checkpoint.safetensors") }
-
     /// Writes the transcript and the run manifest; call it last.
     public func finish() throws {
         if outcomes.contains(where: { !$0.isComplete }) && options.steps == nil {

@@ -96,3 +96,20 @@ public struct StepCounts: ExpressibleByArgument, CustomStringConvertible, Sendab
 
     public var description: String { counts.map(String.init).joined(separator: ",") }
 }
+
+extension RunOptions {
+    /// The command line parsed as the chapter's own command, so that `--help` and errors name
+    /// the program the reader ran (`USAGE: GAN [--quick] …`); exits with the message on bad input.
+    public static func parseOrExit(_ arguments: [String]? = nil) -> RunOptions {
+        ChapterCommand.parseOrExit(arguments).options
+    }
+}
+
+/// A chapter's command: its options under the executable's name.
+private struct ChapterCommand: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "chapter") } ?? "chapter")
+    }
+
+    @OptionGroup var options: RunOptions
+}

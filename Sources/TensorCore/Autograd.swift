@@ -34,7 +34,12 @@ public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
 extension Tensor {
     /// Attaches `backward` to this freshly computed tensor when recording is on and an input
     /// needs a gradient; returns `self` so that ops can end with `return result.recorded(…)`.
-    func recorded(_ name: @autoclosure () -> String, _ inputs: [Tensor],
+    ///
+    /// This is how a differentiable op is made, here and outside the core (PyTorch's
+    /// `autograd.Function`): compute the value without recording (`withoutGradients`, or a
+    /// kernel), then attach `backward`, which maps the gradient of the output to one gradient per
+    /// input (nil for none). Written with tensor ops, the backward is itself differentiable.
+    public func recorded(_ name: @autoclosure () -> String, _ inputs: [Tensor],
                   backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         if let detector = AnomalyDetector.current { detector.inspect(self, op: name(), inputs: inputs, phase: .forward) }
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return self }

@@ -95,8 +95,11 @@ extension Tensor {
         self * ((self * (1 / 2.0.squareRoot())).erf() + 1) * 0.5
     }
 
-    /// log(1 + e^x), computed stably as max(x, 0) + log1p(e^−|x|).
+    /// log(1 + e^x), computed stably as max(x, 0) + log1p(e^−|x|). Its gradient is σ(x), recorded
+    /// as one step: differentiating the pieces would give 0 at x = 0, where max and |·| have kinks
+    /// that cancel in the sum, instead of ½.
     public func softplus() -> Tensor {
-        relu() + (-abs()).exp().log1p()
+        withoutGradients { relu() + (-abs()).exp().log1p() }
+            .recorded("softplus", [self]) { g in [g * self.sigmoid()] }
     }
 }

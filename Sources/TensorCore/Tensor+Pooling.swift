@@ -1,12 +1,6 @@
 // MARK: - Pooling and upsampling
 
 extension Tensor {
-    private func planeKernel(_ outputShape: [Int], _ body: (Tensor, Tensor) -> Void) -> Tensor {
-        let result = Tensor(uninitialized: outputShape, dtype: dtype)
-        body(self, result)
-        return result
-    }
-
     /// Average over `kernel`×`kernel` windows moved by `stride` (default: the kernel size) on a
     /// `[N, C, H, W]` tensor, zero padding included in the average (PyTorch's `avg_pool2d`).
     public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {

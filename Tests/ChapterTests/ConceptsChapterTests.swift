@@ -29,6 +29,16 @@ import Testing
         #expect(run.standardOutput.contains("--resume: no checkpoint in \(run.output.path) to continue from; starting from the beginning"))
     }
 
+    /// `--help` names the program the reader ran, and lists the budget flags.
+    @Test func helpNamesTheChapter() throws {
+        for chapter in ["Concepts", "GAN", "VAE", "Diffusion"] {
+            let run = try ChapterRun(chapter, ["--help"], addOutput: false)
+            #expect(run.status == 0)
+            #expect(run.standardOutput.contains("USAGE: \(chapter) "), "\(run.standardOutput.prefix(300))")
+            #expect(run.standardOutput.contains("--minutes <minutes>") && run.standardOutput.contains("--steps <n,n,…>"))
+        }
+    }
+
     @Test func impossibleFlagsAreRejected() throws {
         let run = try ChapterRun("Concepts", ["--quick", "--full"])
         defer { run.removeOutput() }

@@ -38,6 +38,12 @@ import NeuralNetworks
         // The embedding's first half is sin, the second cos, at frequencies 10000^(−i/32).
         let embedding = sinusoidalEmbedding([0, 1], dimension: 64, dtype: .float64).doubles
         #expect(embedding[0] == 0 && embedding[32] == 1 && abs(embedding[64] - sin(1.0)) < 1e-15 && abs(embedding[64 + 33] - cos(pow(10000, -1.0 / 32))) < 1e-15)
+        // Continuous times, as a flow model's t ∈ [0, 1]: the same formula, in the tensor's dtype;
+        // whole-number times give the steps' embedding.
+        let continuous = sinusoidalEmbedding(Tensor([0.25, 1], shape: [2], dtype: .float64), dimension: 64)
+        #expect(continuous.shape == [2, 64] && continuous.dtype == .float64)
+        #expect(abs(continuous.doubles[1] - sin(0.25 * pow(10000, -1.0 / 32))) < 1e-15 && abs(continuous.doubles[32] - cos(0.25)) < 1e-15)
+        #expect(Array(continuous.doubles[64...]) == Array(embedding[64...]))
     }
 
     /// The residual block's gradients with respect to its input, the time embedding and every parameter.

@@ -12,10 +12,26 @@ import NeuralNetworks
         // Stable at extreme logits, where sigmoid then log would give inf.
         expectClose(binaryCrossEntropyWithLogits(Tensor([-1000, 1000], shape: [2], dtype: .float64),
                                                  Tensor([1, 0], shape: [2], dtype: .float64), reduction: .sum).doubles, [2000])
+        // The gradient with respect to the logit is σ(a) − y, at a = 0 too (PyTorch: 0.5 − y), and
+        // σ(±1000) − y at the extremes: 0 and −1 for a well-classified and a hopeless logit.
+        let edge = Tensor([0, 0, 1000, -1000], shape: [4], dtype: .float64)
+        edge.requiresGrad = true
+        let gradient = binaryCrossEntropyWithLogits(edge, Tensor([1, 0, 1, 1], shape: [4], dtype: .float64), reduction: .sum)
+            .gradients(withRespectTo: [edge])[0]
+        expectClose(gradient.doubles, [-0.5, 0.5, 0, -1], tolerance: 1e-15)
         // On probabilities: the same numbers, and log(0) clamped at −100 as PyTorch does.
         expectClose(binaryCrossEntropy(logits.sigmoid(), targets, reduction: .none).doubles,
                     [log(2), 2 + log(1 + exp(-2)), log(1 + exp(3))], tolerance: 1e-9)
         expectClose(binaryCrossEntropy(Tensor([0, 1], shape: [2], dtype: .float64), Tensor([1, 0], shape: [2], dtype: .float64)).doubles, [100])
+        // Its gradient at p = 0 and 1 is PyTorch's (p − y) / max(p(1 − p), 1e−12): finite, not NaN;
+        // inside (0, 1) it is the derivative of the loss, −y/p + (1 − y)/(1 − p).
+        let p = Tensor([0, 1, 0, 1, 0.25], shape: [5], dtype: .float64), y = Tensor([1, 0, 0, 1, 1], shape: [5], dtype: .float64)
+        p.requiresGrad = true
+        y.requiresGrad = true
+        let grads = binaryCrossEntropy(p, y, reduction: .sum).gradients(withRespectTo: [p, y])
+        expectClose(grads[0].doubles, [-1e12, 1e12, 0, 0, -4], tolerance: 1e-9)
+        // With respect to the target: log(1 − p) − log p, each log clamped at −100.
+        expectClose(grads[1].doubles, [100, -100, 100, -100, log(0.75) - log(0.25)], tolerance: 1e-12)
         let a = Tensor([1, 2, 3], shape: [3], dtype: .float64), b = Tensor([2, 2, 5], shape: [3], dtype: .float64)
         expectClose(mseLoss(a, b).doubles, [5.0 / 3])
         expectClose(mseLoss(a, b, reduction: .sum).doubles, [5])
@@ -23,6 +39,16 @@ import NeuralNetworks
         // Cross-entropy of logits [1, 2, 3] with label 2 is −log softmax₂ = log(e + e² + e³) − 3.
         expectClose(crossEntropy(Tensor([1, 2, 3, 1, 2, 3], shape: [2, 3], dtype: .float64), labels: [2, 0], reduction: .none).doubles,
                     [log(exp(1) + exp(2) + exp(3)) - 3, log(exp(1) + exp(2) + exp(3)) - 1], tolerance: 1e-12)
+        // Soft targets: −Σ t_c log softmax_c; one-hot targets are the labels; label smoothing ε = 0.3
+        // with three classes makes the target of label 2 (0.1, 0.1, 0.8).
+        let row = Tensor([1, 2, 3], shape: [1, 3], dtype: .float64)
+        let logSoftmax = [1.0, 2, 3].map { $0 - log(exp(1) + exp(2) + exp(3)) }
+        expectClose(crossEntropy(row, targets: Tensor([0.2, 0.3, 0.5], shape: [1, 3], dtype: .float64)).doubles,
+                    [-(0.2 * logSoftmax[0] + 0.3 * logSoftmax[1] + 0.5 * logSoftmax[2])], tolerance: 1e-12)
+        expectClose(crossEntropy(row, targets: Tensor([0, 0, 1], shape: [1, 3], dtype: .float64)).doubles,
+                    crossEntropy(row, labels: [2]).doubles, tolerance: 1e-15)
+        expectClose(crossEntropy(row, labels: [2], labelSmoothing: 0.3).doubles,
+                    [-(0.1 * logSoftmax[0] + 0.1 * logSoftmax[1] + 0.8 * logSoftmax[2])], tolerance: 1e-12)
         // KL(N(μ, σ²) ‖ N(0, 1)) = ½(μ² + σ² − 1 − log σ²) per dimension, summed over the latent axis.
         let mean = Tensor([0, 1, 0, 0], shape: [2, 2], dtype: .float64)
         let logVariance = Tensor([0, 0, log(2), 0], shape: [2, 2], dtype: .float64)
@@ -41,6 +67,8 @@ import NeuralNetworks
             ("bce", [probabilities, binaryTargets], { binaryCrossEntropy($0[0], $0[1]) }),
             ("bce with logits", [x, binaryTargets], { binaryCrossEntropyWithLogits($0[0], $0[1]) }),
             ("cross-entropy", [x], { crossEntropy($0[0], labels: [3, 0, 1]) }),
+            ("cross-entropy, smoothed labels", [x], { crossEntropy($0[0], labels: [3, 0, 1], labelSmoothing: 0.1) }),
+            ("cross-entropy, soft targets", [x, withoutGradients { y.softmax(alongAxis: 1) }], { crossEntropy($0[0], targets: $0[1], reduction: .sum) }),
             ("gaussian KL", [x, y], { gaussianKLDivergence(mean: $0[0], logVariance: $0[1], reduction: .none) }),
         ]
         for (name, inputs, loss) in checks {

@@ -39,6 +39,10 @@ import TensorCore
         expectGradients([x]) { $0[0].silu() }
         expectGradients([x]) { $0[0].gelu() }
         expectGradients([x]) { $0[0].softplus() }
+        // At x = 0, where its stable formula has kinks that cancel, softplus is smooth: σ(0) = ½.
+        let kinks = Tensor([0, 0, -3, 2.5], shape: [4], dtype: .float64)
+        expectGradients([kinks]) { $0[0].softplus() }
+        expectSecondOrderGradients([kinks]) { $0[0].softplus() }
         expectGradients([x]) { $0[0].logSoftmax(alongAxis: 1) }
         expectGradients([x]) { $0[0].softmax(alongAxis: 0) }
     }

@@ -1,18 +1,30 @@
 import Foundation
 import NeuralNetworks
 
-/// The sinusoidal embedding of integer diffusion steps: for frequencies fᵢ = 10000^(−i/half),
-/// i = 0…half−1, the vector [sin(t·f₀) … sin(t·f_{half−1}), cos(t·f₀) … cos(t·f_{half−1})].
+/// The sinusoidal embedding of diffusion steps or continuous times t: for frequencies
+/// fᵢ = 10000^(−i/half), i = 0…half−1, the vector [sin(t·f₀) … sin(t·f_{half−1}), cos(t·f₀) … cos(t·f_{half−1})].
 /// Computed in Double, then converted, as the reference implementation does.
-public func sinusoidalEmbedding(_ steps: [Int], dimension: Int = 64, dtype: DType = .float32) -> Tensor {
+public func sinusoidalEmbedding(_ times: [Double], dimension: Int = 64, dtype: DType = .float32) -> Tensor {
     require(dimension % 2 == 0, "sinusoidalEmbedding: dimension must be even, got \(dimension)")
     let half = dimension / 2
     let frequencies = (0..<half).map { Foundation.pow(10000.0, -Double($0) / Double(half)) }
-    let values = steps.flatMap { t -> [Double] in
-        let angles = frequencies.map { Double(t) * $0 }
+    let values = times.flatMap { t -> [Double] in
+        let angles = frequencies.map { t * $0 }
         return angles.map { Foundation.sin($0) } + angles.map { Foundation.cos($0) }
     }
-    return Tensor(values, shape: [steps.count, dimension], dtype: dtype)
+    return Tensor(values, shape: [times.count, dimension], dtype: dtype)
+}
+
+/// The embedding of integer diffusion steps.
+public func sinusoidalEmbedding(_ steps: [Int], dimension: Int = 64, dtype: DType = .float32) -> Tensor {
+    sinusoidalEmbedding(steps.map(Double.init), dimension: dimension, dtype: dtype)
+}
+
+/// The embedding of a `[B]` tensor of times, in its dtype. It is an input to a network, so no
+/// gradient flows back into the times.
+public func sinusoidalEmbedding(_ times: Tensor, dimension: Int = 64) -> Tensor {
+    require(times.rank == 1, "sinusoidalEmbedding: times must be a [B] tensor, got \(times.shape)")
+    return sinusoidalEmbedding(times.doubles, dimension: dimension, dtype: times.dtype)
 }
 
 /// A residual block that knows the time: GroupNorm → SiLU → 3×3 conv, plus a projection of the
