@@ -70,7 +70,7 @@ struct PracticeOptions: ParsableArguments {
     var checkpoints: String?
 }
 do {
-    let parsed = PracticeOptions.parseOrExit()
+    let parsed = PracticeOptions.parseChapterOrExit()
     let options = parsed.run
     let notebook = try Notebook(chapter: "05-Practice", title: "Chapter 5 · The three families in practice", options: options)
     var rng = RandomGenerator(seed: options.seed)

@@ -97,19 +97,24 @@ public struct StepCounts: ExpressibleByArgument, CustomStringConvertible, Sendab
     public var description: String { counts.map(String.init).joined(separator: ",") }
 }
 
-extension RunOptions {
+extension ParsableArguments {
     /// The command line parsed as the chapter's own command, so that `--help` and errors name
     /// the program the reader ran (`USAGE: GAN [--quick] …`); exits with the message on bad input.
-    public static func parseOrExit(_ arguments: [String]? = nil) -> RunOptions {
-        ChapterCommand.parseOrExit(arguments).options
+    public static func parseChapterOrExit(_ arguments: [String]? = nil) -> Self {
+        ChapterCommand<Self>.parseOrExit(arguments).options
     }
 }
 
+extension RunOptions {
+    /// The command line of a chapter with the shared options only; see ``parseChapterOrExit(_:)``.
+    public static func parseOrExit(_ arguments: [String]? = nil) -> RunOptions { parseChapterOrExit(arguments) }
+}
+
 /// A chapter's command: its options under the executable's name.
-private struct ChapterCommand: ParsableCommand {
+private struct ChapterCommand<Options: ParsableArguments>: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(commandName: CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "chapter") } ?? "chapter")
     }
 
-    @OptionGroup var options: RunOptions
+    @OptionGroup var options: Options
 }
