@@ -79,12 +79,14 @@ extension Notebook {
         let url = outputDirectory.appendingPathComponent(file)
         let stepLimit = min(plan.totalSteps, budget.steps ?? plan.totalSteps)
         var firstStep: Int?
-        var stepSeconds: [Double] = []
+        var timedSeconds: [Double] = []              // the first steps', for the estimate
+        var trainedSeconds = 0.0                     // all steps' of this run, for the budget
+        var stepCount = 0
         var bar: ProgressBar?
 
         /// Says how long the rest will take, from the steps timed so far.
         func announce(from first: Int) {
-            let timed = stepSeconds.count > 1 ? Array(stepSeconds.dropFirst()) : stepSeconds   // the first step allocates and packs
+            let timed = timedSeconds.count > 1 ? Array(timedSeconds.dropFirst()) : timedSeconds   // the first step allocates and packs
             let perStep = timed.reduce(0, +) / Double(max(1, timed.count))
             let remaining = Double(stepLimit - first) * perStep
             var text = "\(name): \(stepLimit - first) steps to train"
@@ -103,18 +105,21 @@ extension Notebook {
         let (resumedAt, stoppedAt) = try state.runSteps(
             plan, checkpoint: url, resume: options.resume, generator: &generator, series: &series,
             shouldContinue: { step in
-                step.index < stepLimit && budget.seconds.map { stepSeconds.reduce(0, +) < $0 } ?? true
+                step.index < stepLimit && budget.seconds.map { trainedSeconds < $0 } ?? true
             },
             step: { step, generator, series in
                 let first = firstStep ?? step.index
                 firstStep = first
                 let start = DispatchTime.now().uptimeNanoseconds
                 let metrics = try body(step, &generator, &series)
-                stepSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                trainedSeconds += seconds
+                stepCount += 1
                 // The first few steps are timed before any bar is drawn, so the estimate comes first.
                 let silent = min(Self.timedSteps, stepLimit - first)
-                if stepSeconds.count == silent { announce(from: first) }
-                guard stepSeconds.count > silent || step.batch == plan.stepsPerEpoch - 1 else { return }
+                if stepCount <= silent { timedSeconds.append(seconds) }
+                if stepCount == silent { announce(from: first) }
+                guard stepCount > silent || step.batch == plan.stepsPerEpoch - 1 else { return }
                 if bar == nil { bar = progress(label(step.epoch), total: plan.stepsPerEpoch, done: step.batch, line: line) }
                 bar!.advance(metrics: metrics)
             },
@@ -124,9 +129,8 @@ extension Notebook {
                 try afterEpoch(epoch, complete)
             })
 
-        let trainedSeconds = stepSeconds.reduce(0, +)
-        let previous = TrainingRecord.read(for: url)
-        let seconds: Double? = resumedAt == 0 ? trainedSeconds : previous.flatMap { $0.steps == resumedAt ? $0.seconds + trainedSeconds : nil }
+        let seconds: Double? = resumedAt == 0 ? trainedSeconds
+            : TrainingRecord.read(for: url).flatMap { $0.steps == resumedAt ? $0.seconds + trainedSeconds : nil }
         if let seconds {
             try TrainingRecord(steps: stoppedAt, seconds: seconds, processor: Processor.current.model, threads: Parallel.threadCount).write(for: url)
         }
