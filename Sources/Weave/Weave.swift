@@ -10,8 +10,11 @@ struct Weave: ParsableCommand {
         discussion: """
             Run the chapters first (swift run -c release Concepts, …): their transcripts and figures under \
             output/ are joined with the sources. Name chapters (04-Diffusion) to weave only those; the \
-            others keep their pages. --check only verifies that every committed document was woven from \
-            the current source.
+            others keep their pages. --check weaves nothing: it verifies that every committed document was \
+            woven from the current source, and that docs/ holds no Markdown GitHub renders wrongly — math \
+            lines Markdown reads as lists, headings, quotes or blank lines; backslash escapes such as \\, \
+            in math; inline math across lines; `|` in a table cell's math or code, and rows with the wrong \
+            number of cells; code lines over 100 characters.
             """)
 
     @Argument(help: ArgumentHelp("Chapters to weave, as their folder names (all when none are given).", valueName: "chapter"))
@@ -23,7 +26,7 @@ struct Weave: ParsableCommand {
     @Option(help: "Where the chapters wrote their runs (one subfolder per chapter).")
     var output = "output"
 
-    @Flag(help: "Fail if a document in docs/ no longer matches its chapter's source.")
+    @Flag(help: "Fail if a document in docs/ no longer matches its chapter's source, or has Markdown GitHub renders wrongly.")
     var check = false
 
     func run() throws {
@@ -43,16 +46,29 @@ struct Weave: ParsableCommand {
     }
 
     private func checkDocuments(_ chapters: [String], chaptersURL: URL, docsURL: URL) throws {
-        var stale: [String] = []
+        var stale: [String] = [], misrendered: [String] = []
+        func checkRendering(_ document: String, name: String) {
+            misrendered += RenderingCheck.problems(in: document).map { "docs/\(name):\($0.line): \($0.message)" }
+        }
         for chapter in chapters {
             let source = try String(contentsOf: chaptersURL.appendingPathComponent("\(chapter)/main.swift"), encoding: .utf8)
             let document = try? String(contentsOf: docsURL.appendingPathComponent("\(chapter).md"), encoding: .utf8)
             if document.flatMap(Weaver.recordedFingerprint(in:)) != Weaver.fingerprint(source) { stale.append(chapter) }
+            if let document { checkRendering(document, name: "\(chapter).md") }
         }
-        guard stale.isEmpty else {
-            throw ValidationError("docs out of date for \(stale.joined(separator: ", ")): run the chapter(s), then `swift run Weave`")
+        if let index = try? String(contentsOf: docsURL.appendingPathComponent("README.md"), encoding: .utf8) {
+            checkRendering(index, name: "README.md")
         }
-        print("docs/ matches all \(chapters.count) chapter sources")
+        var failures: [String] = []
+        if !stale.isEmpty {
+            failures.append("docs out of date for \(stale.joined(separator: ", ")): run the chapter(s), then `swift run Weave`")
+        }
+        if !misrendered.isEmpty {
+            failures.append("\(misrendered.count) construct(s) in docs/ that GitHub renders wrongly "
+                            + "(fix them in the chapter sources, then `swift run Weave`):\n" + misrendered.joined(separator: "\n"))
+        }
+        guard failures.isEmpty else { throw ValidationError(failures.joined(separator: "\n")) }
+        print("docs/ matches all \(chapters.count) chapter sources and renders on GitHub")
     }
 
     private func weave(_ chapters: [String], rootURL: URL, chaptersURL: URL, docsURL: URL) throws {
