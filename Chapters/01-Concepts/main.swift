@@ -24,26 +24,27 @@ import Notebook
 
 do {
     let options = RunOptions.parseOrExit()
-    let notebook = try Notebook(chapter: "01-Concepts", title: "Chapter 1 · Concepts", options: options,
-                                trainings: [("GAN", 0.3), ("VAE", 0.3), ("Diffusion", 0.4)])
+    let notebook = try Notebook(
+        chapter: "01-Concepts", title: "Chapter 1 · Concepts", options: options,
+        trainings: [("GAN", 0.3), ("VAE", 0.3), ("Diffusion", 0.4)])
     var rng = RandomGenerator(seed: options.seed)
 
     /*:
-     ## 1 · Learning a distribution
+     ## 1.1 · Learning a distribution
 
      Write $p_{\text{data}}(x)$ for the unknown distribution the training images come from. A
      generative model is a family of distributions $p_\theta(x)$ with parameters $\theta$, fitted so
      that $p_\theta$ is close to $p_{\text{data}}$, together with a way to *sample* from $p_\theta$.
      The three families differ in what they make explicit:
 
-     - a **GAN** never writes $p_\theta(x)$ down. It keeps a sampler $x = G_\theta(z)$, $z \sim
-       \mathcal N(0, I)$, and a second network, the discriminator, that learns to tell real from
+     - a **GAN** never writes $p_\theta(x)$ down. It keeps a sampler $x = G_\theta(z)$,
+       $z \sim \mathcal N(0, I)$, and a second network, the discriminator, that learns to tell real from
        generated samples; the generator is trained to fool it (§2.1 and §3.1 of the source).
-     - a **VAE** introduces a latent variable: $p_\theta(x) = \int p_\theta(x \mid z)\, p(z)\, dz$.
+     - a **VAE** introduces a latent variable: $p_\theta(x) = \int p_\theta(x \mid z)\thinspace p(z)\thinspace dz$.
        The integral is intractable, so an encoder $q_\phi(z \mid x)$ guesses which $z$ could have made
        $x$, and both are trained on a lower bound of $\log p_\theta(x)$ (§2.2, §3.2).
-     - a **diffusion model** destroys data step by step with Gaussian noise, $x_0 \to x_1 \to \dots
-       \to x_T \approx \mathcal N(0, I)$, and learns to undo one step at a time,
+     - a **diffusion model** destroys data step by step with Gaussian noise,
+       $x_0 \to x_1 \to \dots \to x_T \approx \mathcal N(0, I)$, and learns to undo one step at a time,
        $p_\theta(x_{t-1} \mid x_t)$; sampling runs the learned reversal from pure noise (§2.3, §3.3).
 
      Our data for this chapter is the "two moons" distribution: two interleaved half circles with a
@@ -52,13 +53,16 @@ do {
      */
     let sampleCount = options.choose(quick: 512, standard: 2000, full: 4000)
     let data = ToyDistribution.twoMoons.sample(sampleCount, using: &rng)          // [N, 2]
-    notebook.show("two moons: \(data.shape[0]) points, mean \(format(data.mean(alongAxes: [0]).doubles)), std \(format(data.variance(alongAxes: [0]).sqrt().doubles))")
-    try notebook.figure("data", svg: ScatterPlot(title: "Two moons", sets: [PointSet(name: "data", tensor: data, color: "#444")],
-                                                 equalAspect: true).svg(),
-                        caption: "The training data")
+    let dataMean = format(data.mean(alongAxes: [0]).doubles)
+    let dataStd = format(data.variance(alongAxes: [0]).sqrt().doubles)
+    notebook.show("two moons: \(data.shape[0]) points, mean \(dataMean), std \(dataStd)")
+    let dataPoints = PointSet(name: "data", tensor: data, color: "#444")
+    let dataPlot = ScatterPlot(title: "Two moons", xLabel: "x₁", yLabel: "x₂", sets: [dataPoints],
+                               equalAspect: true)
+    try notebook.figure("data", svg: dataPlot.svg(), caption: "The training data")
 
     /*:
-     ## 2 · The one tool: gradients by automatic differentiation
+     ## 1.2 · The one tool: gradients by automatic differentiation
 
      All three families are trained the same way: write down a loss $L(\theta)$, compute its gradient
      $\nabla_\theta L$, and take a small step against it. The gradient is computed by *reverse-mode
@@ -72,31 +76,38 @@ do {
     let w = Tensor([-0.5], shape: [1], dtype: .float64, requiresGrad: true)
     let b = Tensor([0.25], shape: [1], dtype: .float64, requiresGrad: true)
     let y = ((w * x + b).tanh() * x).sum()
-    notebook.show("tape: " + y.tape().compactMap { tensor in tensor.gradientFunction.map { "\($0.name) → \(tensor.shape)" } }.joined(separator: ",  "))
+    let tapeEntries = y.tape().compactMap { tensor in
+        tensor.gradientFunction.map { "\($0.name) → \(tensor.shape)" }
+    }
+    notebook.show("tape: " + tapeEntries.joined(separator: ",  "))
     y.backward()
     /*:
-     By hand: with $u = wx + b$, $\partial y/\partial w = x^2 (1 - \tanh^2 u)$ and $\partial y/\partial b
-     = x (1 - \tanh^2 u)$. The tape gives the same numbers:
+     By hand: with $u = wx + b$, $\partial y/\partial w = x^2 (1 - \tanh^2 u)$ and
+     $\partial y/\partial b = x (1 - \tanh^2 u)$. The tape gives the same numbers:
      */
     let u = -0.5 * 2 + 0.25
     notebook.show("autograd: dy/dw = \(format(w.grad!.doubles)), dy/db = \(format(b.grad!.doubles))")
-    notebook.show("by hand:  dy/dw = \(format([4 * (1 - Foundation.tanh(u) * Foundation.tanh(u))])), dy/db = \(format([2 * (1 - Foundation.tanh(u) * Foundation.tanh(u))]))")
+    let dydwByHand = 4 * (1 - Foundation.tanh(u) * Foundation.tanh(u))
+    let dydbByHand = 2 * (1 - Foundation.tanh(u) * Foundation.tanh(u))
+    notebook.show("by hand:  dy/dw = \(format([dydwByHand])), dy/db = \(format([dydbByHand]))")
     /*:
      A third opinion needs no calculus at all: nudge each input by $\pm\epsilon$ and watch the output,
      $\partial y/\partial w \approx (y(w+\epsilon) - y(w-\epsilon)) / 2\epsilon$. This *central
      difference* is how every layer and loss in the library is tested, in double precision; the same
      check is one call away for anything you build.
      */
-    let check = gradientCheck([x, w, b]) { inputs in ((inputs[1] * inputs[0] + inputs[2]).tanh() * inputs[0]).sum() }
+    let check = gradientCheck([x, w, b]) { inputs in
+        ((inputs[1] * inputs[0] + inputs[2]).tanh() * inputs[0]).sum()
+    }
     notebook.show(check.description)
 
     /*:
-     ## 3 · A GAN in two dimensions
+     ## 1.3 · A GAN in two dimensions
 
      The generator maps noise $z \sim \mathcal N(0, I_2)$ to points; the discriminator $D$ outputs a
      logit, the log-odds that its input is real. They play the source's minimax game
 
-     $$\min_G \max_D \; \mathbb E_{x \sim p_{\text{data}}}[\log D(x)] + \mathbb E_{z}[\log(1 - D(G(z)))].$$
+     $$\min_G \max_D \thickspace \mathbb E_{x \sim p_{\text{data}}}[\log D(x)] + \mathbb E_{z}[\log(1 - D(G(z)))].$$
 
      Each step first improves $D$ on a batch of real and a batch of generated points (binary
      cross-entropy with labels 1 and 0), then improves $G$. For $G$ we use the *non-saturating* loss
@@ -109,7 +120,8 @@ do {
     let hidden = 128
 
     /// A multilayer perceptron: Linear → activation → … → Linear.
-    func perceptron(_ sizes: [Int], activation: () -> any Layer, using rng: inout RandomGenerator) -> Sequential {
+    func perceptron(_ sizes: [Int], activation: () -> any Layer,
+                    using rng: inout RandomGenerator) -> Sequential {
         var layers: [any Layer] = []
         for (index, (input, output)) in zip(sizes, sizes.dropFirst()).enumerated() {
             layers.append(Linear(inputCount: input, outputCount: output, using: &rng))
@@ -124,15 +136,18 @@ do {
     }
 
     let generator = perceptron([2, hidden, hidden, 2], activation: { ReLU() }, using: &rng)
-    let discriminator = perceptron([2, hidden, hidden, 1], activation: { LeakyReLU(negativeSlope: 0.2) }, using: &rng)
+    let discriminator = perceptron(
+        [2, hidden, hidden, 1], activation: { LeakyReLU(negativeSlope: 0.2) }, using: &rng)
     let generatorOptimizer = Adam(generator.parameters, learningRate: 1e-3, betas: (0.5, 0.999))
     let discriminatorOptimizer = Adam(discriminator.parameters, learningRate: 1e-3, betas: (0.5, 0.999))
     let ones = Tensor.ones([batchSize, 1]), zeros = Tensor.zeros([batchSize, 1])
     var ganLosses: [String: [Double]] = [:]
 
-    try notebook.train("GAN", Checkpoint(models: [("generator", generator), ("discriminator", discriminator)],
-                                         optimizers: [("generator", generatorOptimizer), ("discriminator", discriminatorOptimizer)]),
-                       file: "gan.safetensors", plan: TrainingPlan(epochs: 1, stepsPerEpoch: steps), label: { _ in "GAN" },
+    let ganCheckpoint = Checkpoint(
+        models: [("generator", generator), ("discriminator", discriminator)],
+        optimizers: [("generator", generatorOptimizer), ("discriminator", discriminatorOptimizer)])
+    try notebook.train("GAN", ganCheckpoint, file: "gan.safetensors",
+                       plan: TrainingPlan(epochs: 1, stepsPerEpoch: steps), label: { _ in "GAN" },
                        generator: &rng, series: &ganLosses) { _, rng, losses in
         let real = batch(of: data, size: batchSize, using: &rng)                       // [B, 2]
         let fake = generator(Tensor.randomNormal([batchSize, 2], using: &rng))          // [B, 2]
@@ -154,14 +169,14 @@ do {
     let ganSamples = withoutGradients { generator(Tensor.randomNormal([sampleCount, 2], using: &rng)) }
 
     /*:
-     ## 4 · A VAE in two dimensions
+     ## 1.4 · A VAE in two dimensions
 
      The encoder maps a point $x$ to the mean $\mu$ and log-variance $\log\sigma^2$ of a Gaussian
      $q_\phi(z \mid x)$ over a 2-D latent. The decoder maps $z$ to the mean $\hat x$ of a Gaussian
      $p_\theta(x \mid z) = \mathcal N(\hat x, s^2 I)$ with a fixed spread $s$. Training maximises the
      evidence lower bound, i.e. minimises
 
-     $$L = \frac{1}{2 s^2}\lVert x - \hat x\rVert^2 + \mathrm{KL}\big(q_\phi(z\mid x) \,\Vert\, \mathcal N(0, I)\big),
+     $$L = \frac{1}{2 s^2}\lVert x - \hat x\rVert^2 + \mathrm{KL}\big(q_\phi(z\mid x) \thinspace \Vert\thinspace \mathcal N(0, I)\big),
      \qquad \mathrm{KL} = -\tfrac12 \sum_j \big(1 + \log\sigma_j^2 - \mu_j^2 - \sigma_j^2\big),$$
 
      which is the source's $L_{\text{recon}} + \beta L_{\text{KL}}$ with $\beta = 2s^2$ (up to a
@@ -175,20 +190,24 @@ do {
     let encoderMean = Linear(inputCount: hidden, outputCount: 2, using: &rng)
     let encoderLogVariance = Linear(inputCount: hidden, outputCount: 2, using: &rng)
     let decoder = perceptron([2, hidden, hidden, 2], activation: { ReLU() }, using: &rng)
-    let vaeOptimizer = Adam(encoderBody.parameters + encoderMean.parameters + encoderLogVariance.parameters + decoder.parameters,
-                            learningRate: 1e-3)
+    let vaeParameters = encoderBody.parameters + encoderMean.parameters
+        + encoderLogVariance.parameters + decoder.parameters
+    let vaeOptimizer = Adam(vaeParameters, learningRate: 1e-3)
     var vaeLosses: [String: [Double]] = [:]
 
-    try notebook.train("VAE", Checkpoint(models: [("encoder.body", encoderBody), ("encoder.mean", encoderMean),
-                                                  ("encoder.log_variance", encoderLogVariance), ("decoder", decoder)],
-                                         optimizers: [("vae", vaeOptimizer)]),
-                       file: "vae.safetensors", plan: TrainingPlan(epochs: 1, stepsPerEpoch: steps), label: { _ in "VAE" },
+    let vaeCheckpoint = Checkpoint(
+        models: [("encoder.body", encoderBody), ("encoder.mean", encoderMean),
+                 ("encoder.log_variance", encoderLogVariance), ("decoder", decoder)],
+        optimizers: [("vae", vaeOptimizer)])
+    try notebook.train("VAE", vaeCheckpoint, file: "vae.safetensors",
+                       plan: TrainingPlan(epochs: 1, stepsPerEpoch: steps), label: { _ in "VAE" },
                        generator: &rng, series: &vaeLosses) { _, rng, losses in
-        let x = batch(of: data, size: batchSize, using: &rng)                                     // [B, 2]
-        let features = encoderBody(x).relu()                                                       // [B, hidden]
-        let mean = encoderMean(features), logVariance = encoderLogVariance(features)              // [B, 2] each
+        let x = batch(of: data, size: batchSize, using: &rng)                         // [B, 2]
+        let features = encoderBody(x).relu()                                          // [B, hidden]
+        let mean = encoderMean(features), logVariance = encoderLogVariance(features)  // [B, 2] each
         let z = mean + (logVariance * 0.5).exp() * Tensor.randomNormal([batchSize, 2], using: &rng)
-        let reconstruction = mseLoss(decoder(z), x, reduction: .sum) * (1 / (2 * decoderSpread * decoderSpread * Double(batchSize)))
+        let reconstruction = mseLoss(decoder(z), x, reduction: .sum)
+            * (1 / (2 * decoderSpread * decoderSpread * Double(batchSize)))
         let kl = gaussianKLDivergence(mean: mean, logVariance: logVariance)
         let loss = reconstruction + kl
         vaeOptimizer.zeroGrad()
@@ -201,20 +220,20 @@ do {
     let vaeSamples = withoutGradients { decoder(Tensor.randomNormal([sampleCount, 2], using: &rng)) }
 
     /*:
-     ## 5 · A diffusion model in two dimensions
+     ## 1.5 · A diffusion model in two dimensions
 
      The forward process adds a little Gaussian noise at each of $T$ steps,
-     $q(x_t \mid x_{t-1}) = \mathcal N(\sqrt{1-\beta_t}\, x_{t-1}, \beta_t I)$. Composing the steps gives
+     $q(x_t \mid x_{t-1}) = \mathcal N(\sqrt{1-\beta_t}\thinspace x_{t-1}, \beta_t I)$. Composing the steps gives
      a closed form for jumping straight to step $t$: with $\bar\alpha_t = \prod_{s \le t} (1 - \beta_s)$,
 
-     $$x_t = \sqrt{\bar\alpha_t}\, x_0 + \sqrt{1 - \bar\alpha_t}\, \epsilon, \qquad \epsilon \sim \mathcal N(0, I).$$
+     $$x_t = \sqrt{\bar\alpha_t}\thinspace x_0 + \sqrt{1 - \bar\alpha_t}\thinspace \epsilon, \qquad \epsilon \sim \mathcal N(0, I).$$
 
      A network $\epsilon_\theta(x_t, t)$ learns to predict the noise that was added, with the plain
      loss $\lVert \epsilon - \epsilon_\theta(x_t, t) \rVert^2$ at a random $t$. Sampling starts from
      $x_T \sim \mathcal N(0, I)$ and runs the reverse steps
 
-     $$x_{t-1} = \frac{1}{\sqrt{1-\beta_t}}\Big(x_t - \frac{\beta_t}{\sqrt{1 - \bar\alpha_t}}\,\epsilon_\theta(x_t, t)\Big) + \tilde\beta_t^{1/2}\, z,
-     \qquad \tilde\beta_t = \frac{1 - \bar\alpha_{t-1}}{1 - \bar\alpha_t}\,\beta_t,$$
+     $$x_{t-1} = \frac{1}{\sqrt{1-\beta_t}}\Big(x_t - \frac{\beta_t}{\sqrt{1 - \bar\alpha_t}}\thinspace \epsilon_\theta(x_t, t)\Big) + \tilde\beta_t^{1/2}\thinspace z,
+     \qquad \tilde\beta_t = \frac{1 - \bar\alpha_{t-1}}{1 - \bar\alpha_t}\thinspace \beta_t,$$
 
      with fresh $z \sim \mathcal N(0, I)$ at every step but the last. ($\tilde\beta_t$ is the variance of
      the true reverse step when $x_0$ is known; $\beta_t$ itself is the other common choice and gives
@@ -223,8 +242,12 @@ do {
      frequencies.
      */
     let diffusionSteps = 100
-    let betas = (0..<diffusionSteps).map { 1e-4 + (0.1 - 1e-4) * Double($0) / Double(diffusionSteps - 1) }
-    let alphaBars = betas.reduce(into: [Double]()) { products, beta in products.append((products.last ?? 1) * (1 - beta)) }
+    let betas = (0..<diffusionSteps).map {
+        1e-4 + (0.1 - 1e-4) * Double($0) / Double(diffusionSteps - 1)
+    }
+    let alphaBars = betas.reduce(into: [Double]()) { products, beta in
+        products.append((products.last ?? 1) * (1 - beta))
+    }
     let embeddingSize = 16
 
     /// sin and cos of t at `embeddingSize / 2` frequencies from 1 down to 1/1000, one row per t.
@@ -238,21 +261,29 @@ do {
     }
 
     /// A column of per-row constants, [B, 1].
-    func column(_ values: [Double]) -> Tensor { Tensor(values, shape: [values.count, 1], dtype: .float32) }
+    func column(_ values: [Double]) -> Tensor {
+        Tensor(values, shape: [values.count, 1], dtype: .float32)
+    }
 
-    let denoiser = perceptron([2 + embeddingSize, hidden, hidden, hidden, 2], activation: { SiLU() }, using: &rng)
+    let denoiser = perceptron(
+        [2 + embeddingSize, hidden, hidden, hidden, 2], activation: { SiLU() }, using: &rng)
     let diffusionOptimizer = Adam(denoiser.parameters, learningRate: 1e-3)
     let diffusionTrainingSteps = steps * 4
     var diffusionLosses: [String: [Double]] = [:]
 
-    try notebook.train("Diffusion", Checkpoint(models: [("denoiser", denoiser)], optimizers: [("denoiser", diffusionOptimizer)]),
-                       file: "diffusion.safetensors", plan: TrainingPlan(epochs: 1, stepsPerEpoch: diffusionTrainingSteps),
-                       label: { _ in "Diffusion" }, generator: &rng, series: &diffusionLosses) { _, rng, losses in
-        let x0 = batch(of: data, size: batchSize, using: &rng)                                        // [B, 2]
+    let diffusionCheckpoint = Checkpoint(
+        models: [("denoiser", denoiser)], optimizers: [("denoiser", diffusionOptimizer)])
+    try notebook.train("Diffusion", diffusionCheckpoint, file: "diffusion.safetensors",
+                       plan: TrainingPlan(epochs: 1, stepsPerEpoch: diffusionTrainingSteps),
+                       label: { _ in "Diffusion" }, generator: &rng,
+                       series: &diffusionLosses) { _, rng, losses in
+        let x0 = batch(of: data, size: batchSize, using: &rng)                // [B, 2]
         let t = (0..<batchSize).map { _ in rng.nextInt(below: diffusionSteps) }
-        let noise = Tensor.randomNormal([batchSize, 2], using: &rng)                                   // ε, [B, 2]
-        let xt = column(t.map { alphaBars[$0].squareRoot() }) * x0 + column(t.map { (1 - alphaBars[$0]).squareRoot() }) * noise
-        let predicted = denoiser(Tensor.concatenate([xt, timeEmbedding(t)], alongAxis: 1))            // ε̂, [B, 2]
+        let noise = Tensor.randomNormal([batchSize, 2], using: &rng)          // ε, [B, 2]
+        let xt = column(t.map { alphaBars[$0].squareRoot() }) * x0
+            + column(t.map { (1 - alphaBars[$0]).squareRoot() }) * noise
+        // ε̂, [B, 2]
+        let predicted = denoiser(Tensor.concatenate([xt, timeEmbedding(t)], alongAxis: 1))
         let loss = mseLoss(predicted, noise)
         diffusionOptimizer.zeroGrad()
         loss.backward()
@@ -262,12 +293,14 @@ do {
     }
 
     let diffusionSamples = withoutGradients {
-        var xt = Tensor.randomNormal([sampleCount, 2], using: &rng)                                    // x_T
+        var xt = Tensor.randomNormal([sampleCount, 2], using: &rng)                         // x_T
         for t in stride(from: diffusionSteps - 1, through: 0, by: -1) {
-            let predicted = denoiser(Tensor.concatenate([xt, timeEmbedding([Int](repeating: t, count: sampleCount))], alongAxis: 1))
-            xt = (xt - predicted * (betas[t] / (1 - alphaBars[t]).squareRoot())) * (1 / (1 - betas[t]).squareRoot())
+            let embedding = timeEmbedding([Int](repeating: t, count: sampleCount))
+            let predicted = denoiser(Tensor.concatenate([xt, embedding], alongAxis: 1))
+            xt = (xt - predicted * (betas[t] / (1 - alphaBars[t]).squareRoot()))
+                * (1 / (1 - betas[t]).squareRoot())
             if t > 0 {
-                let variance = (1 - alphaBars[t - 1]) / (1 - alphaBars[t]) * betas[t]                   // β̃_t
+                let variance = (1 - alphaBars[t - 1]) / (1 - alphaBars[t]) * betas[t]   // β̃_t
                 xt = xt + Tensor.randomNormal([sampleCount, 2], using: &rng) * variance.squareRoot()
             }
         }
@@ -275,7 +308,7 @@ do {
     }
 
     /*:
-     ## 6 · Side by side
+     ## 1.6 · Side by side
 
      A scatter plot is the honest judge in two dimensions. For numbers, we also measure *precision*
      (the share of generated points that land within 0.1 of some real point: are the samples
@@ -299,33 +332,41 @@ do {
     }
 
     let centred = data - data.mean(alongAxes: [0], keepingDimensions: true)
-    let covariance = centred.transposed().matmul(centred) * (1 / Double(sampleCount - 1))                 // [2, 2]
+    let covariance = centred.transposed().matmul(centred) * (1 / Double(sampleCount - 1))  // [2, 2]
     let c = covariance.doubles
-    let choleskyFactor = Tensor([c[0].squareRoot(), c[1] / c[0].squareRoot(), 0, (c[3] - c[1] * c[1] / c[0]).squareRoot()],
-                                shape: [2, 2], dtype: .float32)                                          // Lᵀ, with L Lᵀ = Σ
-    let gaussianSamples = Tensor.randomNormal([sampleCount, 2], using: &rng).matmul(choleskyFactor) + data.mean(alongAxes: [0])
+    let choleskyFactor = Tensor(
+        [c[0].squareRoot(), c[1] / c[0].squareRoot(), 0, (c[3] - c[1] * c[1] / c[0]).squareRoot()],
+        shape: [2, 2], dtype: .float32)  // Lᵀ, with L Lᵀ = Σ
+    let gaussianSamples = Tensor.randomNormal([sampleCount, 2], using: &rng).matmul(choleskyFactor)
+        + data.mean(alongAxes: [0])
     let heldOut = ToyDistribution.twoMoons.sample(sampleCount, using: &rng)
 
     var rows: [[String]] = []
     for (name, samples) in [("Gaussian fit", gaussianSamples), ("GAN", ganSamples), ("VAE", vaeSamples),
                             ("Diffusion", diffusionSamples), ("fresh real data", heldOut)] {
-        let precision = coverage(of: samples, by: data, radius: 0.1), recall = coverage(of: data, by: samples, radius: 0.1)
-        rows.append([name, format(samples.mean(alongAxes: [0]).doubles), format(samples.variance(alongAxes: [0]).sqrt().doubles),
+        let precision = coverage(of: samples, by: data, radius: 0.1)
+        let recall = coverage(of: data, by: samples, radius: 0.1)
+        rows.append([name, format(samples.mean(alongAxes: [0]).doubles),
+                     format(samples.variance(alongAxes: [0]).sqrt().doubles),
                      String(format: "%.2f", precision), String(format: "%.2f", recall)])
         notebook.record(metric: "\(name) precision", precision)
         notebook.record(metric: "\(name) recall", recall)
         let meanError = (samples.mean(alongAxes: [0]) - data.mean(alongAxes: [0])).abs().max().item
-        let spreadError = (samples.variance(alongAxes: [0]).sqrt() / data.variance(alongAxes: [0]).sqrt() - 1).abs().max().item
+        let sampleSpread = samples.variance(alongAxes: [0]).sqrt()
+        let spreadError = (sampleSpread / data.variance(alongAxes: [0]).sqrt() - 1).abs().max().item
         notebook.record(metric: "\(name) mean error", meanError)
         notebook.record(metric: "\(name) relative spread error", spreadError)
     }
     /// The average of the first and of the last tenth of a loss curve.
     func startAndEnd(_ losses: [Double]) -> (start: Double, end: Double) {
         let tenth = max(1, losses.count / 10)
-        return (losses.prefix(tenth).reduce(0, +) / Double(tenth), losses.suffix(tenth).reduce(0, +) / Double(tenth))
+        return (losses.prefix(tenth).reduce(0, +) / Double(tenth),
+                losses.suffix(tenth).reduce(0, +) / Double(tenth))
     }
-    for (name, losses) in [("VAE loss", zip(vaeLosses["reconstruction"] ?? [], vaeLosses["KL"] ?? []).map(+)),
-                           ("Diffusion loss", diffusionLosses["noise MSE"] ?? []), ("GAN generator loss", ganLosses["generator"] ?? [])] {
+    let vaeTotalLosses = zip(vaeLosses["reconstruction"] ?? [], vaeLosses["KL"] ?? []).map(+)
+    for (name, losses) in [("VAE loss", vaeTotalLosses),
+                           ("Diffusion loss", diffusionLosses["noise MSE"] ?? []),
+                           ("GAN generator loss", ganLosses["generator"] ?? [])] {
         let (start, end) = startAndEnd(losses)
         notebook.record(metric: "\(name) start", start)
         notebook.record(metric: "\(name) end", end)
@@ -333,12 +374,15 @@ do {
     notebook.table(["samples", "mean", "std", "precision", "recall"], rows)
 
     let palette = (data: "#bbbbbb", samples: "#d62728")
-    let panels = [("gan", "GAN", ganSamples), ("vae", "VAE", vaeSamples), ("diffusion", "Diffusion", diffusionSamples)]
+    let panels = [("gan", "GAN", ganSamples), ("vae", "VAE", vaeSamples),
+                  ("diffusion", "Diffusion", diffusionSamples)]
     for (file, title, samples) in panels {
-        try notebook.figure("\(file)-samples", svg: ScatterPlot(title: "\(title): samples (red) over the data (grey)",
-                                                                 sets: [PointSet(name: "data", tensor: data, color: palette.data),
-                                                                        PointSet(name: "\(title) samples", tensor: samples, color: palette.samples)],
-                                                                 equalAspect: true).svg(),
+        let plot = ScatterPlot(
+            title: "\(title): samples (red) over the data (grey)", xLabel: "x₁", yLabel: "x₂",
+            sets: [PointSet(name: "data", tensor: data, color: palette.data),
+                   PointSet(name: "\(title) samples", tensor: samples, color: palette.samples)],
+            equalAspect: true)
+        try notebook.figure("\(file)-samples", svg: plot.svg(),
                             caption: "\(title) samples against the data")
     }
 
@@ -350,21 +394,24 @@ do {
         }
     }
     let window = max(1, steps / 100)
+    /// The smoothed curve of the losses recorded under `name`, named the same.
+    func series(_ name: String, of losses: [String: [Double]]) -> PlotSeries {
+        PlotSeries(name: name, points: smoothed(losses[name] ?? [], width: window))
+    }
     let curves: [(file: String, title: String, series: [PlotSeries])] = [
-        ("gan-losses", "GAN", [PlotSeries(name: "discriminator", points: smoothed(ganLosses["discriminator"] ?? [], width: window)),
-                               PlotSeries(name: "generator", points: smoothed(ganLosses["generator"] ?? [], width: window))]),
-        ("vae-losses", "VAE", [PlotSeries(name: "reconstruction", points: smoothed(vaeLosses["reconstruction"] ?? [], width: window)),
-                               PlotSeries(name: "KL", points: smoothed(vaeLosses["KL"] ?? [], width: window))]),
-        ("diffusion-losses", "Diffusion", [PlotSeries(name: "noise MSE", points: smoothed(diffusionLosses["noise MSE"] ?? [], width: window))]),
+        ("gan-losses", "GAN", [series("discriminator", of: ganLosses),
+                               series("generator", of: ganLosses)]),
+        ("vae-losses", "VAE", [series("reconstruction", of: vaeLosses), series("KL", of: vaeLosses)]),
+        ("diffusion-losses", "Diffusion", [series("noise MSE", of: diffusionLosses)]),
     ]
     for curve in curves {
-        try notebook.figure(curve.file, svg: LineChart(title: "\(curve.title) losses", xLabel: "step", yLabel: "loss",
-                                                       logY: curve.title == "VAE", series: curve.series).svg(),
-                            caption: "\(curve.title) loss curves")
+        let chart = LineChart(title: "\(curve.title) losses", xLabel: "step", yLabel: "loss",
+                              logY: curve.title == "VAE", series: curve.series)
+        try notebook.figure(curve.file, svg: chart.svg(), caption: "\(curve.title) loss curves")
     }
 
     /*:
-     ## 7 · How the three relate
+     ## 1.7 · How the three relate
 
      The GAN's losses do not fall steadily — they are two players' scores in a game, and a steady
      pair means the two are balanced, not that training is done; its samples are sharp but it can drop
@@ -385,7 +432,9 @@ do {
     try notebook.finish()
 
     /// Numbers in a short, readable form: `[0.500, -0.250]`.
-    func format(_ values: [Double]) -> String { "[" + values.map { String(format: "%.3f", $0) }.joined(separator: ", ") + "]" }
+    func format(_ values: [Double]) -> String {
+        "[" + values.map { String(format: "%.3f", $0) }.joined(separator: ", ") + "]"
+    }
 } catch {
     Notebook.exit(dueTo: error)
 }

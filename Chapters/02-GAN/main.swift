@@ -28,33 +28,37 @@ import Notebook
 
 do {
     let options = RunOptions.parseOrExit()
-    let notebook = try Notebook(chapter: "02-GAN", title: "Chapter 2 · Generative adversarial networks", options: options,
-                                trainings: [("DCGAN", 0.6), ("WGAN-GP", 0.2), ("conditional GAN", 0.2)])
+    let notebook = try Notebook(
+        chapter: "02-GAN", title: "Chapter 2 · Generative adversarial networks", options: options,
+        trainings: [("DCGAN", 0.6), ("WGAN-GP", 0.2), ("conditional GAN", 0.2)])
     var rng = RandomGenerator(seed: options.seed)
 
     /*:
-     ## The data
+     ## 2.1 · The data
 
      Fashion-MNIST: 60,000 grey 28×28 photographs of ten kinds of clothing. We scale pixels to
      $[-1, 1]$, the range of the generator's final $\tanh$, and pad each image with two pixels of
      background to 32×32, a size that halves cleanly through the networks: 32 → 16 → 8 → 4.
      */
-    let training = try FashionMNIST.load(.train, padding: 2, limit: options.choose(quick: 2048, standard: nil, full: nil))
-    notebook.show("\(training.count) training images of \(training.imageShape), classes: \(training.classNames.joined(separator: ", "))")
-    try notebook.figure("real", Bitmap(grid: training.images.slice(0..<64, alongAxis: 0), range: .minusOneToOne, columns: 16, scale: 2),
+    let training = try FashionMNIST.load(
+        .train, padding: 2, limit: options.choose(quick: 2048, standard: nil, full: nil))
+    let classList = training.classNames.joined(separator: ", ")
+    notebook.show("\(training.count) training images of \(training.imageShape), classes: \(classList)")
+    let firstImages = training.images.slice(0..<64, alongAxis: 0)
+    try notebook.figure("real", Bitmap(grid: firstImages, range: .minusOneToOne, columns: 8, scale: 2),
                         caption: "Real Fashion-MNIST images")
 
     /*:
-     ## 3.1 · The game
+     ## 2.2 · The game
 
      $D(x) \in (0, 1)$ is the discriminator's probability that $x$ is real. Both networks play the
-     source's minimax game over the value
+     minimax game of the source's section 3.1 over the value
 
      $$V(D, G) = \mathbb E_{x \sim p_{\text{data}}}[\log D(x)] + \mathbb E_{z \sim \mathcal N(0, I)}[\log(1 - D(G(z)))].$$
 
      For a fixed generator whose samples have density $p_g$, the best discriminator is
      $D^*(x) = p_{\text{data}}(x) / (p_{\text{data}}(x) + p_g(x))$; substituting it gives
-     $V(D^*, G) = 2\,\mathrm{JS}(p_{\text{data}} \,\Vert\, p_g) - \log 4$, where JS is the
+     $V(D^*, G) = 2\thinspace \mathrm{JS}(p_{\text{data}} \thinspace \Vert\thinspace p_g) - \log 4$, where JS is the
      Jensen–Shannon divergence. So the generator's best move is to make $p_g = p_{\text{data}}$, where
      $D^* = \tfrac12$ everywhere and the value is $-\log 4$.
 
@@ -82,19 +86,25 @@ do {
      */
     let logits = Tensor.arange(-8, 8.01, step: 0.25, dtype: .float64)          // a = logit of D(G(z))
     logits.requiresGrad = true
-    let saturatingGradient = (1 - logits.sigmoid()).log().sum().gradients(withRespectTo: [logits])[0]    // d/da log(1 − σ(a))
-    let nonSaturatingGradient = (-logits.sigmoid().log()).sum().gradients(withRespectTo: [logits])[0]    // d/da −log σ(a)
+    // d/da log(1 − σ(a))
+    let saturatingGradient = (1 - logits.sigmoid()).log().sum().gradients(withRespectTo: [logits])[0]
+    // d/da −log σ(a)
+    let nonSaturatingGradient = (-logits.sigmoid().log()).sum().gradients(withRespectTo: [logits])[0]
     let probabilities = withoutGradients { logits.sigmoid() }.doubles
     try notebook.figure("generator-loss-gradients", svg: LineChart(
-        title: "Generator's gradient vs how convinced D is", xLabel: "D(G(z))", yLabel: "|gradient w.r.t. the logit|",
-        series: [PlotSeries(name: "log(1 − D(G(z)))  (saturating)", x: probabilities, y: saturatingGradient.doubles.map(Swift.abs)),
-                 PlotSeries(name: "−log D(G(z))  (non-saturating)", x: probabilities, y: nonSaturatingGradient.doubles.map(Swift.abs))]).svg(),
-        caption: "Where D rejects the fakes (left), only the non-saturating loss still pushes the generator")
+        title: "Generator's gradient vs how convinced D is", xLabel: "D(G(z))",
+        yLabel: "|gradient w.r.t. the logit|",
+        series: [PlotSeries(name: "log(1 − D(G(z)))  (saturating)", x: probabilities,
+                            y: saturatingGradient.doubles.map(Swift.abs)),
+                 PlotSeries(name: "−log D(G(z))  (non-saturating)", x: probabilities,
+                            y: nonSaturatingGradient.doubles.map(Swift.abs))]).svg(),
+        caption: "Where D rejects the fakes (left), "
+            + "only the non-saturating loss still pushes the generator")
 
     /*:
-     ## 4.1 · The networks
+     ## 2.3 · The networks
 
-     The source's DCGAN generator takes a 100-dimensional $z$, viewed as a 1×1 image with 100
+     The source's DCGAN generator (its section 4.1) takes a 100-dimensional $z$, viewed as a 1×1 image with 100
      channels, and grows it with four 4×4 transposed convolutions: 1 → 4 → 8 → 16 → 32 pixels, with
      512, 256 and 128 channels in between, BatchNorm and ReLU after each but the last, and $\tanh$ at
      the end. The discriminator mirrors it with strided convolutions and LeakyReLU(0.2), ending in one
@@ -109,13 +119,16 @@ do {
     let widths = options.choose(quick: (generator: [32, 16, 8], discriminator: [8, 16, 32]),
                                 standard: (generator: [128, 64, 32], discriminator: [32, 64, 128]),
                                 full: (generator: [512, 256, 128], discriminator: [128, 256, 512]))
-    let generator = DCGANGenerator(latentCount: latentCount, widths: widths.generator, imageChannels: 1, using: &rng)
+    let generator = DCGANGenerator(
+        latentCount: latentCount, widths: widths.generator, imageChannels: 1, using: &rng)
     let discriminator = DCGANDiscriminator(widths: widths.discriminator, imageChannels: 1, using: &rng)
-    notebook.show("generator: \(generator.parameterCount) parameters, discriminator: \(discriminator.parameterCount)")
-    notebook.show(generator.namedParameters().prefix(4).map { "\($0.name) \($0.tensor.shape)" }.joined(separator: ", ") + ", …")
+    notebook.show("generator: \(generator.parameterCount) parameters, "
+        + "discriminator: \(discriminator.parameterCount)")
+    let firstParameters = generator.namedParameters().prefix(4).map { "\($0.name) \($0.tensor.shape)" }
+    notebook.show(firstParameters.joined(separator: ", ") + ", …")
 
     /*:
-     ## Training
+     ## 2.4 · Training
 
      Adam with learning rate $2\cdot10^{-4}$ and $\beta = (0.5, 0.999)$, as the source sets it; a lower
      $\beta_1$ than usual keeps the momentum from carrying either player too far in a game whose
@@ -125,7 +138,8 @@ do {
      */
     let epochs = options.epochs ?? options.choose(quick: 2, standard: 2, full: 15)
     let batchSize = 64
-    let loader = DataLoader(training, batchSize: batchSize, shuffle: true, dropLast: true, seed: options.seed)
+    let loader = DataLoader(
+        training, batchSize: batchSize, shuffle: true, dropLast: true, seed: options.seed)
     let fixedNoise = Tensor.randomNormal([64, latentCount, 1, 1], using: &rng)
     let generatorOptimizer = Adam(generator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
     let discriminatorOptimizer = Adam(discriminator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
@@ -139,22 +153,30 @@ do {
         return withoutGradients { generator(noise, labels: labels) }
     }
 
-    let dcgan = Checkpoint(models: [("generator", generator), ("discriminator", discriminator)],
-                           optimizers: [("generator", generatorOptimizer), ("discriminator", discriminatorOptimizer)])
-    let dcganTraining = try notebook.train("DCGAN", dcgan, file: "dcgan.safetensors", plan: TrainingPlan(epochs: epochs, stepsPerEpoch: loader.batchCount),
-                                           label: { "epoch \($0 + 1)/\(epochs)" }, generator: &rng, series: &history) { step, rng, history in
-        let x = loader.batch(step.batch, ofEpoch: step.epoch).images                // [B, 1, 32, 32]
-        let realScores = discriminator(x)                                          // step 2: logits of D(x), [B]
-        let z = Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng)   // step 3
-        let generated = generator(z)                                               //          G(z), [B, 1, 32, 32]
-        let fakeScores = discriminator(generated.detached())                       // step 4: D(G(z)), no gradient into G
-        let discriminatorLoss = binaryCrossEntropyWithLogits(realScores, real)      // step 5
+    let dcgan = Checkpoint(
+        models: [("generator", generator), ("discriminator", discriminator)],
+        optimizers: [("generator", generatorOptimizer), ("discriminator", discriminatorOptimizer)])
+    let dcganPlan = TrainingPlan(epochs: epochs, stepsPerEpoch: loader.batchCount)
+    let dcganTraining = try notebook.train("DCGAN", dcgan, file: "dcgan.safetensors", plan: dcganPlan,
+                                           label: { "epoch \($0 + 1)/\(epochs)" },
+                                           generator: &rng, series: &history) { step, rng, history in
+        let x = loader.batch(step.batch, ofEpoch: step.epoch).images  // [B, 1, 32, 32]
+        // step 2: logits of D(x), [B]
+        let realScores = discriminator(x)
+        // step 3
+        let z = Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng)
+        let generated = generator(z)                                  // G(z), [B, 1, 32, 32]
+        // step 4: D(G(z)), no gradient into G
+        let fakeScores = discriminator(generated.detached())
+        // step 5
+        let discriminatorLoss = binaryCrossEntropyWithLogits(realScores, real)
             + binaryCrossEntropyWithLogits(fakeScores, fake)
         discriminatorOptimizer.zeroGrad()
         discriminatorLoss.backward()
         discriminatorOptimizer.step()
 
-        discriminator.setRequiresGrad(false)                                       // step 6: D held fixed
+        // step 6: D held fixed
+        discriminator.setRequiresGrad(false)
         let generatorLoss = binaryCrossEntropyWithLogits(discriminator(generated), real)
         generatorOptimizer.zeroGrad()
         generatorLoss.backward()
@@ -162,37 +184,55 @@ do {
         discriminator.setRequiresGrad(true)
 
         let dOfX = realScores.sigmoid().mean().item, dOfGz = fakeScores.sigmoid().mean().item
-        let metrics = [("D loss", discriminatorLoss.item), ("G loss", generatorLoss.item), ("D(x)", dOfX), ("D(G(z))", dOfGz)]
+        let metrics = [("D loss", discriminatorLoss.item), ("G loss", generatorLoss.item),
+                       ("D(x)", dOfX), ("D(G(z))", dOfGz)]
         for (key, value) in metrics { history[key, default: []].append(value) }
         return metrics
     } afterEpoch: { epoch, complete in
-        try notebook.figure("epoch-\(epoch + 1)", Bitmap(grid: sample(generator, fixedNoise), range: .minusOneToOne, columns: 16, scale: 2),
-                            caption: "Samples from the fixed noise \(complete ? "after" : "where the budget ended, in") epoch \(epoch + 1)")
+        let samples = sample(generator, fixedNoise)
+        let when = complete ? "after" : "where the budget ended, in"
+        try notebook.figure("epoch-\(epoch + 1)",
+                            Bitmap(grid: samples, range: .minusOneToOne, columns: 8, scale: 2),
+                            caption: "Samples from the fixed noise \(when) epoch \(epoch + 1)")
     }
 
     /*:
-     ## What it learned
+     ## 2.5 · What it learned
 
-     The same noise after each epoch, left to right: shapes first, then the classes, then detail.
+     The first eight of those noise vectors after each epoch, top to bottom: shapes first, then the
+     classes, then detail.
      */
-    let epochGrids = try (1...dcganTraining.epochsStarted).map { try PNG.read(from: notebook.outputDirectory.appendingPathComponent("epoch-\($0).png")) }
-    try notebook.figure("epochs", Bitmap(tiling: epochGrids, columns: min(epochGrids.count, 5), padding: 6), caption: "The fixed noise, epoch by epoch",
-                        preview: false)
+    // The top row of each epoch's grid: padding, one 32-pixel image drawn at twice its size, padding.
+    let firstRowHeight = 2 + 2 * 32 + 2
+    let epochRows = try (1...dcganTraining.epochsStarted).map { epoch -> Bitmap in
+        let file = notebook.outputDirectory.appendingPathComponent("epoch-\(epoch).png")
+        let grid = try PNG.read(from: file)
+        return grid.cropped(left: 0, top: 0, width: grid.width, height: firstRowHeight)
+    }
+    try notebook.figure("epochs",
+                        Bitmap(tiling: epochRows, columns: 1, padding: 0,
+                               rowLabels: epochRows.indices.map { "EPOCH \($0 + 1)" }),
+                        caption: "The fixed noise, epoch by epoch", preview: false)
     let finalSamples = sample(generator, Tensor.randomNormal([100, latentCount, 1, 1], using: &rng))
-    try notebook.figure("samples", Bitmap(grid: finalSamples, range: .minusOneToOne, columns: 10, scale: 2), caption: "New samples from the trained generator")
+    try notebook.figure("samples",
+                        Bitmap(grid: finalSamples, range: .minusOneToOne, columns: 10, scale: 2),
+                        caption: "New samples from the trained generator")
 
     /*:
      A generator is a smooth map, so walking in a straight line between two noise vectors $z_0$ and
      $z_1$, $z_t = (1 - t) z_0 + t z_1$, should morph one garment into another through plausible ones —
      evidence that $G$ has learned a continuous space of clothes rather than memorised pictures.
      */
-    let ends = (Tensor.randomNormal([6, latentCount, 1, 1], using: &rng), Tensor.randomNormal([6, latentCount, 1, 1], using: &rng))
+    let ends = (Tensor.randomNormal([6, latentCount, 1, 1], using: &rng),
+                Tensor.randomNormal([6, latentCount, 1, 1], using: &rng))
     let path = Tensor.concatenate((0..<10).map { step -> Tensor in
         let t = Double(step) / 9
         return (ends.0 * (1 - t) + ends.1 * t).reshaped([6, 1, latentCount, 1, 1])
-    }, alongAxis: 1).reshaped([60, latentCount, 1, 1])                                  // row r: z₀[r] → z₁[r]
-    try notebook.figure("interpolation", Bitmap(grid: sample(generator, path), range: .minusOneToOne, columns: 10, scale: 2),
-                        caption: "Straight lines in noise space, one per row")
+    }, alongAxis: 1).reshaped([60, latentCount, 1, 1])  // row r: z₀[r] → z₁[r]
+    try notebook.figure(
+        "interpolation",
+        Bitmap(grid: sample(generator, path), range: .minusOneToOne, columns: 10, scale: 2),
+        caption: "Straight lines in noise space, one per row")
 
     /*:
      ### Reading the curves: balance and collapse
@@ -215,14 +255,19 @@ do {
         }
     }
     let window = max(1, (history["D loss"]?.count ?? 1) / 150)
-    try notebook.figure("losses", svg: LineChart(title: "DCGAN losses", xLabel: "step", yLabel: "binary cross-entropy", series: [
+    try notebook.figure("losses", svg: LineChart(
+        title: "DCGAN losses", xLabel: "step", yLabel: "binary cross-entropy", series: [
         PlotSeries(name: "discriminator", points: smoothed(history["D loss"] ?? [], window: window)),
         PlotSeries(name: "generator", points: smoothed(history["G loss"] ?? [], window: window)),
-        PlotSeries(name: "log 4 (equilibrium)", points: [(0, Foundation.log(4.0)), (Double(history["D loss"]?.count ?? 1), Foundation.log(4.0))]),
+        PlotSeries(name: "log 4 (equilibrium)",
+                   points: [(0, Foundation.log(4.0)),
+                            (Double(history["D loss"]?.count ?? 1), Foundation.log(4.0))]),
     ]).svg(), caption: "Discriminator and generator losses")
-    try notebook.figure("discriminator-outputs", svg: LineChart(title: "What D believes", xLabel: "step", yLabel: "mean probability", series: [
+    try notebook.figure("discriminator-outputs", svg: LineChart(
+        title: "What D believes", xLabel: "step", yLabel: "mean probability", series: [
         PlotSeries(name: "D(x), real images", points: smoothed(history["D(x)"] ?? [], window: window)),
-        PlotSeries(name: "D(G(z)), generated images", points: smoothed(history["D(G(z))"] ?? [], window: window)),
+        PlotSeries(name: "D(G(z)), generated images",
+                   points: smoothed(history["D(G(z))"] ?? [], window: window)),
     ]).svg(), caption: "D(x) and D(G(z)) over training")
 
     /*:
@@ -239,15 +284,21 @@ do {
      */
     let evaluator = try Evaluator.standard()
     let scoredCount = options.choose(quick: 500, standard: 5000, full: 10_000)
-    let scoredSamples = sample(generator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng))
+    let scoredSamples = sample(
+        generator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng))
     let dcganScore = try evaluator.score(scoredSamples)
     let floorScore = try evaluator.floor(sampleCount: scoredCount, seed: options.seed)
     notebook.show("classifier test accuracy \(String(format: "%.1f%%", 100 * evaluator.testAccuracy))")
     notebook.table(["images (\(scoredCount))", "FID-FMNIST", "classes covered", "evenness"], [
-        ["real training images (the floor)", String(format: "%.2f", floorScore.fid), "\(floorScore.coverage.coveredCount)/10", String(format: "%.3f", floorScore.coverage.evenness)],
-        ["DCGAN samples", String(format: "%.2f", dcganScore.fid), "\(dcganScore.coverage.coveredCount)/10", String(format: "%.3f", dcganScore.coverage.evenness)],
+        ["real training images (the floor)", String(format: "%.2f", floorScore.fid),
+         "\(floorScore.coverage.coveredCount)/10",
+         String(format: "%.3f", floorScore.coverage.evenness)],
+        ["DCGAN samples", String(format: "%.2f", dcganScore.fid),
+         "\(dcganScore.coverage.coveredCount)/10",
+         String(format: "%.3f", dcganScore.coverage.evenness)],
     ])
-    notebook.show("DCGAN samples per class: " + zip(FashionMNIST.classNames, dcganScore.coverage.histogram).map { "\($0) \($1)" }.joined(separator: ", "))
+    let perClass = zip(FashionMNIST.classNames, dcganScore.coverage.histogram).map { "\($0) \($1)" }
+    notebook.show("DCGAN samples per class: " + perClass.joined(separator: ", "))
     notebook.record(metric: "DCGAN FID-FMNIST", dcganScore.fid)
     notebook.record(metric: "floor FID-FMNIST", floorScore.fid)
     notebook.record(metric: "DCGAN classes covered", Double(dcganScore.coverage.coveredCount))
@@ -260,7 +311,7 @@ do {
      */
 
     /*:
-     ## When it fails, and a fix: WGAN-GP
+     ## 2.6 · When it fails, and a fix: WGAN-GP
 
      The Jensen–Shannon game has a weakness: when real and generated images barely overlap — as at the
      start — a good discriminator separates them perfectly and its feedback goes flat. The
@@ -273,7 +324,7 @@ do {
      is over 1-Lipschitz functions; WGAN-GP enforces that softly with a *gradient penalty* on points
      $\hat x = \epsilon x + (1 - \epsilon) G(z)$ between real and fake images, $\epsilon \sim U(0, 1)$:
 
-     $$L_C = \mathbb E[C(G(z))] - \mathbb E[C(x)] + \lambda\, \mathbb E\big[(\lVert \nabla_{\hat x} C(\hat x) \rVert_2 - 1)^2\big], \qquad L_G = -\mathbb E[C(G(z))].$$
+     $$L_C = \mathbb E[C(G(z))] - \mathbb E[C(x)] + \lambda\thinspace \mathbb E\big[(\lVert \nabla_{\hat x} C(\hat x) \rVert_2 - 1)^2\big], \qquad L_G = -\mathbb E[C(G(z))].$$
 
      The penalty contains a gradient, so training the critic needs the gradient *of a gradient*: the
      backward pass that computes $\nabla_{\hat x} C$ is itself recorded (`createGraph: true`) and
@@ -283,33 +334,45 @@ do {
      ones, so the default run affords only 300 generator steps: enough to watch the distance estimate
      fall, not for good samples — `--full` trains it properly.
      */
-    let wganGenerator = DCGANGenerator(latentCount: latentCount, widths: widths.generator, imageChannels: 1, using: &rng)
-    let critic = DCGANDiscriminator(widths: widths.discriminator, imageChannels: 1, batchNorm: false, using: &rng)
+    let wganGenerator = DCGANGenerator(
+        latentCount: latentCount, widths: widths.generator, imageChannels: 1, using: &rng)
+    let critic = DCGANDiscriminator(
+        widths: widths.discriminator, imageChannels: 1, batchNorm: false, using: &rng)
     let wganGeneratorOptimizer = Adam(wganGenerator.parameters, learningRate: 1e-4, betas: (0, 0.9))
     let criticOptimizer = Adam(critic.parameters, learningRate: 1e-4, betas: (0, 0.9))
     let criticSteps = 5, penaltyWeight = 10.0
     let wganGeneratorSteps = options.choose(quick: 20, standard: 300, full: 1000)
-    let wganRoundSteps = options.choose(quick: 20, standard: 100, full: 100)   // generator steps between checkpoints
+    // generator steps between checkpoints
+    let wganRoundSteps = options.choose(quick: 20, standard: 100, full: 100)
     let wganRounds = wganGeneratorSteps / wganRoundSteps
     var wganHistory: [String: [Double]] = [:]
 
-    let wgan = Checkpoint(models: [("generator", wganGenerator), ("critic", critic)],
-                          optimizers: [("generator", wganGeneratorOptimizer), ("critic", criticOptimizer)])
-    let wganTraining = try notebook.train("WGAN-GP", wgan, file: "wgan-gp.safetensors",
-                                          plan: TrainingPlan(epochs: wganRounds, stepsPerEpoch: wganRoundSteps),
-                                          label: { "WGAN-GP steps \($0 * wganRoundSteps + 1)–\(($0 + 1) * wganRoundSteps) of \(wganGeneratorSteps)" },
-                                          generator: &rng, series: &wganHistory) { step, rng, history in
-        for criticStep in 0..<criticSteps {                                  // the critic reads the data in the loader's epochs, in order
+    let wgan = Checkpoint(
+        models: [("generator", wganGenerator), ("critic", critic)],
+        optimizers: [("generator", wganGeneratorOptimizer), ("critic", criticOptimizer)])
+    let wganPlan = TrainingPlan(epochs: wganRounds, stepsPerEpoch: wganRoundSteps)
+    let wganLabel = { (round: Int) -> String in
+        let first = round * wganRoundSteps + 1, last = (round + 1) * wganRoundSteps
+        return "WGAN-GP steps \(first)–\(last) of \(wganGeneratorSteps)"
+    }
+    let wganTraining = try notebook.train("WGAN-GP", wgan, file: "wgan-gp.safetensors", plan: wganPlan,
+                                          label: wganLabel, generator: &rng,
+                                          series: &wganHistory) { step, rng, history in
+        // the critic reads the data in the loader's epochs, in order
+        for criticStep in 0..<criticSteps {
             let read = step.index * criticSteps + criticStep
-            let x = loader.batch(read % loader.batchCount, ofEpoch: read / loader.batchCount).images    // [B, 1, 32, 32]
-            let generated = wganGenerator(Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng)).detached()
+            // [B, 1, 32, 32]
+            let x = loader.batch(read % loader.batchCount, ofEpoch: read / loader.batchCount).images
+            let z = Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng)
+            let generated = wganGenerator(z).detached()
             let epsilon = Tensor.randomUniform([batchSize, 1, 1, 1], using: &rng)
-            let between = (x * epsilon + generated * (1 - epsilon)).detached()                         // x̂
+            let between = (x * epsilon + generated * (1 - epsilon)).detached()    // x̂
             between.requiresGrad = true
-            let gradient = critic(between).sum().gradients(withRespectTo: [between], createGraph: true)[0]   // ∇x̂ C(x̂)
-            let norms = ((gradient * gradient).sum(alongAxes: [1, 2, 3]) + 1e-12).sqrt()             // [B]
+            let gradient = critic(between).sum()
+                .gradients(withRespectTo: [between], createGraph: true)[0]        // ∇x̂ C(x̂)
+            let norms = ((gradient * gradient).sum(alongAxes: [1, 2, 3]) + 1e-12).sqrt()  // [B]
             let penalty = ((norms - 1) * (norms - 1)).mean()
-            let distance = critic(x).mean() - critic(generated).mean()                               // the W estimate
+            let distance = critic(x).mean() - critic(generated).mean()            // the W estimate
             let criticLoss = -distance + penalty * penaltyWeight
             criticOptimizer.zeroGrad()
             criticLoss.backward()
@@ -318,7 +381,8 @@ do {
             history["penalty", default: []].append(penalty.item)
         }
         critic.setRequiresGrad(false)
-        let generatorLoss = -critic(wganGenerator(Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng))).mean()
+        let z = Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng)
+        let generatorLoss = -critic(wganGenerator(z)).mean()
         wganGeneratorOptimizer.zeroGrad()
         generatorLoss.backward()
         wganGeneratorOptimizer.step()
@@ -326,27 +390,42 @@ do {
         return [("W estimate", history["W estimate"]!.last!), ("penalty", history["penalty"]!.last!)]
     }
     let wganSamples = sample(wganGenerator, fixedNoise)
-    try notebook.figure("wgan-gp-samples", Bitmap(grid: wganSamples, range: .minusOneToOne, columns: 16, scale: 2),
+    try notebook.figure("wgan-gp-samples",
+                        Bitmap(grid: wganSamples, range: .minusOneToOne, columns: 8, scale: 2),
                         caption: "WGAN-GP samples from the same fixed noise")
 
     /*:
      The critic's estimate of the Wasserstein distance is a loss curve that means something: it falls
      as the samples improve. The vanilla discriminator's loss, beside it, only says the game is
-     balanced.
+     balanced. The two trainings take different numbers of steps, so the chart puts each against
+     the share of its own training done, and its logarithmic axis shows all three curves' shapes,
+     although the distance is ten times the losses.
      */
-    let criticWindow = max(1, (wganHistory["W estimate"]?.count ?? 1) / 150)
-    try notebook.figure("wgan-gp-curves", svg: LineChart(title: "WGAN-GP critic vs DCGAN discriminator", xLabel: "discriminator / critic step",
-                                                         yLabel: "value", series: [
-        PlotSeries(name: "WGAN-GP: Wasserstein estimate", points: smoothed(wganHistory["W estimate"] ?? [], window: criticWindow)),
-        PlotSeries(name: "WGAN-GP: gradient penalty", points: smoothed(wganHistory["penalty"] ?? [], window: criticWindow)),
-        PlotSeries(name: "DCGAN: discriminator loss", points: smoothed(history["D loss"] ?? [], window: criticWindow)),
-    ]).svg(), caption: "The critic's distance estimate falls as training proceeds; the DCGAN loss hovers")
-    let wganScore = try evaluator.score(sample(wganGenerator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng)))
-    notebook.show("WGAN-GP after \(wganTraining.steps) generator steps: FID-FMNIST \(String(format: "%.2f", wganScore.fid)), \(wganScore.coverage.coveredCount)/10 classes")
+    /// `values` smoothed, against the share of their training done (0 → 1).
+    func againstShare(_ values: [Double]) -> [(x: Double, y: Double)] {
+        let window = max(1, values.count / 150)
+        let count = Double(max(1, values.count))
+        return smoothed(values, window: window).map { (x: $0.x / count, y: $0.y) }
+    }
+    try notebook.figure("wgan-gp-curves", svg: LineChart(
+        title: "WGAN-GP critic vs DCGAN discriminator", xLabel: "share of the training done",
+        yLabel: "value (log scale)", logY: true, series: [
+        PlotSeries(name: "WGAN-GP: Wasserstein estimate",
+                   points: againstShare(wganHistory["W estimate"] ?? [])),
+        PlotSeries(name: "WGAN-GP: gradient penalty",
+                   points: againstShare(wganHistory["penalty"] ?? [])),
+        PlotSeries(name: "DCGAN: discriminator loss", points: againstShare(history["D loss"] ?? [])),
+    ]).svg(),
+        caption: "The critic's distance estimate falls as training proceeds; the DCGAN loss hovers")
+    let wganScore = try evaluator.score(
+        sample(wganGenerator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng)))
+    let wganFID = String(format: "%.2f", wganScore.fid)
+    notebook.show("WGAN-GP after \(wganTraining.steps) generator steps: FID-FMNIST \(wganFID), "
+        + "\(wganScore.coverage.coveredCount)/10 classes")
     notebook.record(metric: "WGAN-GP FID-FMNIST", wganScore.fid)
 
     /*:
-     ## Asking for a class: the conditional GAN
+     ## 2.7 · Asking for a class: the conditional GAN
 
      An unconditional generator decides for itself what to draw. Give both players the label $y$ and
      the game becomes $\min_G \max_D \mathbb E[\log D(x \mid y)] + \mathbb E[\log(1 - D(G(z \mid y) \mid y))]$:
@@ -355,28 +434,40 @@ do {
      a learned 32×32 map of $y$ as a second input channel. Everything else is the DCGAN above.
      */
     let classCount = 10
-    let conditionalGenerator = DCGANGenerator(latentCount: latentCount, widths: widths.generator, imageChannels: 1, classCount: classCount, using: &rng)
-    let conditionalDiscriminator = DCGANDiscriminator(widths: widths.discriminator, imageChannels: 1, classCount: classCount, using: &rng)
-    let conditionalGeneratorOptimizer = Adam(conditionalGenerator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
-    let conditionalDiscriminatorOptimizer = Adam(conditionalDiscriminator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
+    let conditionalGenerator = DCGANGenerator(
+        latentCount: latentCount, widths: widths.generator, imageChannels: 1, classCount: classCount,
+        using: &rng)
+    let conditionalDiscriminator = DCGANDiscriminator(
+        widths: widths.discriminator, imageChannels: 1, classCount: classCount, using: &rng)
+    let conditionalGeneratorOptimizer = Adam(
+        conditionalGenerator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
+    let conditionalDiscriminatorOptimizer = Adam(
+        conditionalDiscriminator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
     let conditionalEpochs = options.choose(quick: 1, standard: 2, full: 5)
     var conditionalHistory: [String: [Double]] = [:]
 
-    let conditional = Checkpoint(models: [("generator", conditionalGenerator), ("discriminator", conditionalDiscriminator)],
-                                 optimizers: [("generator", conditionalGeneratorOptimizer), ("discriminator", conditionalDiscriminatorOptimizer)])
+    let conditional = Checkpoint(
+        models: [("generator", conditionalGenerator), ("discriminator", conditionalDiscriminator)],
+        optimizers: [("generator", conditionalGeneratorOptimizer),
+                     ("discriminator", conditionalDiscriminatorOptimizer)])
     try notebook.train("conditional GAN", conditional, file: "cgan.safetensors",
                        plan: TrainingPlan(epochs: conditionalEpochs, stepsPerEpoch: loader.batchCount),
-                       label: { "conditional epoch \($0 + 1)/\(conditionalEpochs)" }, generator: &rng, series: &conditionalHistory) { step, rng, history in
+                       label: { "conditional epoch \($0 + 1)/\(conditionalEpochs)" }, generator: &rng,
+                       series: &conditionalHistory) { step, rng, history in
         let batch = loader.batch(step.batch, ofEpoch: step.epoch)
         let labels = batch.labels
-        let generated = conditionalGenerator(Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng), labels: labels)
-        let discriminatorLoss = binaryCrossEntropyWithLogits(conditionalDiscriminator(batch.images, labels: labels), real)
-            + binaryCrossEntropyWithLogits(conditionalDiscriminator(generated.detached(), labels: labels), fake)
+        let z = Tensor.randomNormal([batchSize, latentCount, 1, 1], using: &rng)
+        let generated = conditionalGenerator(z, labels: labels)
+        let realScores = conditionalDiscriminator(batch.images, labels: labels)
+        let discriminatorLoss = binaryCrossEntropyWithLogits(realScores, real)
+            + binaryCrossEntropyWithLogits(
+                conditionalDiscriminator(generated.detached(), labels: labels), fake)
         conditionalDiscriminatorOptimizer.zeroGrad()
         discriminatorLoss.backward()
         conditionalDiscriminatorOptimizer.step()
         conditionalDiscriminator.setRequiresGrad(false)
-        let generatorLoss = binaryCrossEntropyWithLogits(conditionalDiscriminator(generated, labels: labels), real)
+        let generatorLoss = binaryCrossEntropyWithLogits(
+            conditionalDiscriminator(generated, labels: labels), real)
         conditionalGeneratorOptimizer.zeroGrad()
         generatorLoss.backward()
         conditionalGeneratorOptimizer.step()
@@ -389,19 +480,23 @@ do {
      style, across rows the label changes what is drawn.
      */
     let columnNoise = Tensor.randomNormal([10, latentCount, 1, 1], using: &rng)
-    let rowNoise = Tensor.concatenate([Tensor](repeating: columnNoise, count: classCount), alongAxis: 0)   // [100, 100, 1, 1]
+    // [100, 100, 1, 1]
+    let rowNoise = Tensor.concatenate([Tensor](repeating: columnNoise, count: classCount), alongAxis: 0)
     let rowLabels = (0..<classCount).flatMap { [Int](repeating: $0, count: 10) }
     let byClass = sample(conditionalGenerator, rowNoise, labels: rowLabels)
-    try notebook.figure("conditional", Bitmap(grid: byClass, range: .minusOneToOne, columns: 10, scale: 2,
-                                              captions: rowLabels.enumerated().map { $0.offset % 10 == 0 ? FashionMNIST.classNames[$0.element] : "" }),
-                        caption: "Class-conditional samples: one row per class")
+    try notebook.figure(
+        "conditional",
+        Bitmap(grid: byClass, range: .minusOneToOne, columns: 10, scale: 2,
+               rowLabels: FashionMNIST.classNames),
+        caption: "Class-conditional samples: one row per class")
     let asked = try evaluator.classify(byClass)
     let agreement = Double(zip(asked, rowLabels).filter { $0 == $1 }.count) / Double(rowLabels.count)
-    notebook.show("the classifier agrees with the requested class for \(String(format: "%.0f%%", 100 * agreement)) of these samples")
+    notebook.show("the classifier agrees with the requested class for "
+        + "\(String(format: "%.0f%%", 100 * agreement)) of these samples")
     notebook.record(metric: "conditional label agreement", agreement)
 
     /*:
-     ## Summary
+     ## 2.8 · Summary
 
      The adversarial game trains a sampler directly, and its samples are sharp — no likelihood is ever
      computed, which is both its strength and the reason its losses say so little. Watch the samples

@@ -39,7 +39,8 @@ struct ChapterTrainer: Sendable {
 
     /// Runs `executable` writing into `folder` under the root, on `minutes` of training when given;
     /// its output goes to `relay` line by line.
-    func train(_ executable: String, folder: String, minutes: Double?, relay: (String) -> Void) throws {
+    func train(_ executable: String, folder: String, minutes: Double?,
+               relay: (String) -> Void) throws {
         let process = Process()
         process.executableURL = directory.appendingPathComponent(executable)
         process.arguments = arguments + ["--out", root.appendingPathComponent(folder).path]
@@ -58,7 +59,8 @@ struct ChapterTrainer: Sendable {
         }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ChapterError("\(executable) stopped with status \(process.terminationStatus); run `swift run -c release \(executable)` to see why")
+            throw ChapterError("\(executable) stopped with status \(process.terminationStatus); "
+                + "run `swift run -c release \(executable)` to see why")
         }
     }
 }
@@ -66,17 +68,22 @@ struct ChapterTrainer: Sendable {
 struct PracticeOptions: ParsableArguments {
     @OptionGroup var run: RunOptions
 
-    @Option(help: ArgumentHelp("Where the earlier chapters keep their runs (default: output, or a folder of its own with --quick).", valueName: "folder"))
+    @Option(help: ArgumentHelp(
+        "Where the earlier chapters keep their runs "
+            + "(default: output, or a folder of its own with --quick).",
+        valueName: "folder"))
     var checkpoints: String?
 }
 do {
     let parsed = PracticeOptions.parseChapterOrExit()
     let options = parsed.run
-    let notebook = try Notebook(chapter: "05-Practice", title: "Chapter 5 · The three families in practice", options: options)
+    let notebook = try Notebook(
+        chapter: "05-Practice", title: "Chapter 5 · The three families in practice",
+        options: options)
     var rng = RandomGenerator(seed: options.seed)
 
     /*:
-     ## The three models
+     ## 5.1 · The three models
 
      Each chapter left its trained model in a checkpoint: the DCGAN's generator (chapter 2), the VAE
      (chapter 3) and the diffusion U-Net with its averaged weights (chapter 4). `SavedGenerator` reads
@@ -89,12 +96,16 @@ do {
         let executable: String, folder: String, checkpoint: String, lane: Int, share: Double
     }
     let sources = [
-        SourceChapter(executable: "GAN", folder: "02-GAN", checkpoint: "dcgan.safetensors", lane: 0, share: 0.6),
-        SourceChapter(executable: "VAE", folder: "03-VAE", checkpoint: "vae.safetensors", lane: 0, share: 0.4),
-        SourceChapter(executable: "Diffusion", folder: "04-Diffusion", checkpoint: "diffusion.safetensors", lane: 1, share: 1),
+        SourceChapter(executable: "GAN", folder: "02-GAN",
+                      checkpoint: "dcgan.safetensors", lane: 0, share: 0.6),
+        SourceChapter(executable: "VAE", folder: "03-VAE",
+                      checkpoint: "vae.safetensors", lane: 0, share: 0.4),
+        SourceChapter(executable: "Diffusion", folder: "04-Diffusion",
+                      checkpoint: "diffusion.safetensors", lane: 1, share: 1),
     ]
-    let checkpointRoot = URL(fileURLWithPath: parsed.checkpoints ?? (options.mode == .quick ? notebook.outputDirectory.appendingPathComponent("chapters").path : "output"),
-                             isDirectory: true)
+    let defaultRoot = options.mode == .quick
+        ? notebook.outputDirectory.appendingPathComponent("chapters").path : "output"
+    let checkpointRoot = URL(fileURLWithPath: parsed.checkpoints ?? defaultRoot, isDirectory: true)
 
     /*:
      A missing model is trained first, by its own chapter: `--train-only` runs the chapter's training
@@ -107,38 +118,52 @@ do {
      in full, train longer and score better. `--quick` trains tiny versions; `--full` runs the
      chapters' full trainings, which take hours.
      */
-    let missing = sources.filter { !FileManager.default.fileExists(atPath: checkpointRoot.appendingPathComponent("\($0.folder)/\($0.checkpoint)").path) }
+    let missing = sources.filter {
+        !FileManager.default.fileExists(
+            atPath: checkpointRoot.appendingPathComponent("\($0.folder)/\($0.checkpoint)").path)
+    }
     if !missing.isEmpty {
         let lanes = Dictionary(grouping: missing, by: \.lane).sorted { $0.key < $1.key }.map(\.value)
         let laneMinutes = options.minutes ?? (options.mode == .standard ? 6 : nil)
         let threads = max(1, Parallel.threadCount / lanes.count)
         /// The minutes of each model in `lane`: the lane's budget in proportion to the shares.
         func budgets(_ lane: [SourceChapter]) -> [Double?] {
-            lane.map { chapter in laneMinutes.map { $0 * chapter.share / lane.map(\.share).reduce(0, +) } }
+            lane.map { chapter in
+                laneMinutes.map { $0 * chapter.share / lane.map(\.share).reduce(0, +) }
+            }
         }
         let plan = lanes.map { lane in
             zip(lane, budgets(lane)).map { chapter, minutes in
                 "\(chapter.executable)" + (minutes.map { String(format: " %.1f min", $0) } ?? "")
             }.joined(separator: " then ")
         }
-        notebook.show("no checkpoint of " + missing.map(\.executable).joined(separator: ", ") + " in \(checkpointRoot.relativePath); training "
-                      + plan.joined(separator: ", beside it ") + ", \(threads) thread\(threads == 1 ? "" : "s") each"
-                      + (options.mode == .quick ? ", quick versions" : "") + (options.mode == .full ? ", the chapters' full trainings (hours)" : ""))
+        notebook.show("no checkpoint of " + missing.map(\.executable).joined(separator: ", ")
+                      + " in \(checkpointRoot.relativePath); training "
+                      + plan.joined(separator: ", beside it ")
+                      + ", \(threads) thread\(threads == 1 ? "" : "s") each"
+                      + (options.mode == .quick ? ", quick versions" : "")
+                      + (options.mode == .full ? ", the chapters' full trainings (hours)" : ""))
         let jobs = lanes.map { lane in Array(zip(lane, budgets(lane))) }
-        let trainer = ChapterTrainer(directory: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-                                     arguments: [options.mode == .quick ? "--quick" : options.mode == .full ? "--full" : nil].compactMap { $0 }
-                                        + ["--train-only", "--seed", String(options.seed), "--threads", String(threads)],
-                                     root: checkpointRoot)
+        let modeFlag = options.mode == .quick ? "--quick" : options.mode == .full ? "--full" : nil
+        let trainer = ChapterTrainer(
+            directory: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            arguments: [modeFlag].compactMap { $0 }
+                + ["--train-only", "--seed", String(options.seed), "--threads", String(threads)],
+            root: checkpointRoot)
         let printing = NSLock()
         let failures = LockedList()
         DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
             for (chapter, minutes) in jobs[index] {
                 do {
-                    try trainer.train(chapter.executable, folder: chapter.folder, minutes: minutes) { line in
-                        // The training's own lines (budget, estimate, progress, outcome) and errors, not the chapter's previews.
-                        guard ["steps to train", " steps of ", "in the checkpoint", "budget", "█", "··", "Error"].contains(where: line.contains)
+                    try trainer.train(chapter.executable, folder: chapter.folder,
+                                      minutes: minutes) { line in
+                        // The training's own lines (budget, estimate, progress, outcome) and errors,
+                        // not the chapter's previews.
+                        guard ["steps to train", " steps of ", "in the checkpoint", "budget",
+                               "█", "··", "Error"].contains(where: line.contains)
                         else { return }
-                        let text = "  \(chapter.executable.padding(toLength: 9, withPad: " ", startingAt: 0))│ \(line)\n"
+                        let name = chapter.executable.padding(toLength: 9, withPad: " ", startingAt: 0)
+                        let text = "  \(name)│ \(line)\n"
                         printing.withLock { FileHandle.standardOutput.write(Data(text.utf8)) }
                     }
                 } catch {
@@ -153,16 +178,19 @@ do {
     var models: [(name: String, model: SavedGenerator, trainingSeconds: Double?)] = []
     for chapter in sources {
         let url = checkpointRoot.appendingPathComponent("\(chapter.folder)/\(chapter.checkpoint)")
-        models.append((chapter.executable, try SavedGenerator.load(from: url), TrainingRecord.read(for: url)?.seconds))
+        models.append((chapter.executable, try SavedGenerator.load(from: url),
+                       TrainingRecord.read(for: url)?.seconds))
         notebook.show("\(chapter.executable): \(models.last!.model.summary), from \(url.relativePath)")
     }
     let (gan, vae, diffusionModel) = (models[0].model, models[1].model, models[2].model)
-    guard case .gan(let ganGenerator) = gan, case .vae(let autoencoder) = vae, case .diffusion(let unet) = diffusionModel else {
-        throw ChapterError("the checkpoints do not hold a GAN, a VAE and a diffusion model in that order")
+    guard case .gan(let ganGenerator) = gan, case .vae(let autoencoder) = vae,
+          case .diffusion(let unet) = diffusionModel else {
+        throw ChapterError(
+            "the checkpoints do not hold a GAN, a VAE and a diffusion model in that order")
     }
 
     /*:
-     ## Side by side
+     ## 5.2 · Side by side
 
      The same questions for each: how big is the network that draws the images, how long did it
      train, how long does it take to draw 64 images, and how good are they — FID-FMNIST of the same
@@ -179,13 +207,15 @@ do {
 
     /// Draws `count` images from `model` in batches of 250 with a progress bar; returns them and the
     /// seconds taken. With `guidance`, the classes come in equal numbers and are guided with scale w.
-    func draw(_ model: SavedGenerator, name: String, count: Int, guidance: Double? = nil) throws -> (images: Tensor, seconds: Double) {
+    func draw(_ model: SavedGenerator, name: String, count: Int, guidance: Double? = nil)
+              throws -> (images: Tensor, seconds: Double) {
         let passes = { if case .diffusion = model { return 50 } else { return 1 } }()
         let progress = notebook.progress("\(name), \(count) images", total: count * passes)
         let start = Date()
         let batches = try stride(from: 0, to: count, by: 250).map { first in
             let range = first..<min(count, first + 250)
-            return try model.sample(count: range.count, labels: guidance.map { _ in range.map { $0 % 10 } }, guidance: guidance ?? 0,
+            let labels = guidance.map { _ in range.map { $0 % 10 } }
+            return try model.sample(count: range.count, labels: labels, guidance: guidance ?? 0,
                                     using: &rng) { _ in progress.advance(range.count) }
         }
         if passes == 1 { progress.advance(count) }
@@ -194,31 +224,48 @@ do {
     }
 
     let judgement = [
-        "GAN": ("sharp images from one network pass", "no likelihood, no encoder; training can collapse or diverge"),
-        "VAE": ("an encoder, a smooth latent space and a likelihood bound", "blurry samples: the decoder averages what it cannot predict"),
-        "Diffusion": ("stable training, a likelihood bound, one network for many tasks", "tens to a thousand network passes per image"),
-        "Diffusion, guided": ("images that look like their class", "needs labels; less variety as w grows"),
+        "GAN": ("sharp images from one network pass",
+                "no likelihood, no encoder; training can collapse or diverge"),
+        "VAE": ("an encoder, a smooth latent space and a likelihood bound",
+                "blurry samples: the decoder averages what it cannot predict"),
+        "Diffusion": ("stable training, a likelihood bound, one network for many tasks",
+                      "tens to a thousand network passes per image"),
+        "Diffusion, guided": ("images that look like their class",
+                              "needs labels; less variety as w grows"),
     ]
     let guidanceScale = 3.0
     var comparisonRows: [[String]] = []
     var sideBySide: [Bitmap] = []
-    for (name, model, trainingSeconds, guidance) in models.map({ ($0.name, $0.model, $0.trainingSeconds, nil as Double?) })
-        + [("Diffusion, guided", diffusionModel, models[2].trainingSeconds, guidanceScale)] {
+    let contenders = models.map({ ($0.name, $0.model, $0.trainingSeconds, nil as Double?) })
+        + [("Diffusion, guided", diffusionModel, models[2].trainingSeconds, guidanceScale)]
+    for (name, model, trainingSeconds, guidance) in contenders {
         let timing = try draw(model, name: name, count: 64, guidance: guidance)
         let scored = try draw(model, name: name, count: scoredCount, guidance: guidance)
         let score = try evaluator.score(scored.images)
-        comparisonRows.append([name, "\(model.parameterCount)", trainingSeconds.map { $0 < 90 ? String(format: "%.0f s", $0) : String(format: "%.1f min", $0 / 60) } ?? "–",
-                               String(format: "%.3f s", timing.seconds), String(format: "%.1f", score.fid), "\(score.coverage.coveredCount)/10",
+        let trainingTime = trainingSeconds.map {
+            $0 < 90 ? String(format: "%.0f s", $0) : String(format: "%.1f min", $0 / 60)
+        } ?? "–"
+        comparisonRows.append([name, "\(model.parameterCount)", trainingTime,
+                               String(format: "%.3f s", timing.seconds),
+                               String(format: "%.1f", score.fid), "\(score.coverage.coveredCount)/10",
                                judgement[name]!.0, judgement[name]!.1])
         notebook.record(metric: "\(name) FID-FMNIST", score.fid)
-        let framed = timing.images.shape[2] == 28 ? timing.images.padded([(0, 0), (0, 0), (2, 2), (2, 2)], value: -1) : timing.images
-        sideBySide.append(Bitmap(grid: framed, range: .minusOneToOne, columns: 8, padding: 1))
+        let framed = timing.images.shape[2] == 28
+            ? timing.images.padded([(0, 0), (0, 0), (2, 2), (2, 2)], value: -1) : timing.images
+        // The first 36 of them, six by six, so that two models fit side by side on a page.
+        sideBySide.append(Bitmap(grid: framed.slice(0..<36, alongAxis: 0), range: .minusOneToOne,
+                                 columns: 6, padding: 1))
     }
-    comparisonRows.append(["real images (floor)", "–", "–", "–", String(format: "%.1f", floorScore.fid), "\(floorScore.coverage.coveredCount)/10", "", ""])
-    notebook.table(["model", "parameters", "training", "64 images", "FID-FMNIST (\(scoredCount))", "classes", "good at", "weak at"], comparisonRows)
-    try notebook.figure("side-by-side", Bitmap(tiling: sideBySide, columns: 4, padding: 8, scale: 2,
-                                               captions: ["GAN", "VAE", "DIFFUSION (DDIM-50)", "DIFFUSION, GUIDED"]),
-                        caption: "64 samples from each model: GAN, VAE, diffusion, and diffusion asked for classes in turn with guidance w = 3")
+    comparisonRows.append(["real images (floor)", "–", "–", "–", String(format: "%.1f", floorScore.fid),
+                           "\(floorScore.coverage.coveredCount)/10", "", ""])
+    notebook.table(["model", "parameters", "training", "64 images", "FID-FMNIST (\(scoredCount))",
+                    "classes", "good at", "weak at"], comparisonRows)
+    try notebook.figure(
+        "side-by-side",
+        Bitmap(tiling: sideBySide, columns: 2, padding: 8, scale: 2,
+               captions: ["GAN", "VAE", "DIFFUSION (DDIM-50)", "DIFFUSION, GUIDED"]),
+        caption: "36 of the 64 samples timed from each model: GAN, VAE, diffusion, and diffusion "
+            + "asked for classes in turn with guidance w = 3")
 
     /*:
      Read the table with the training budgets in mind: the default runs gave each model minutes,
@@ -231,7 +278,7 @@ do {
      same network draws the best images of the table. That is the pattern of the field in small:
      diffusion models cost more and scale best, and guidance is much of what makes them good.
 
-     ## Editing in a latent space
+     ## 5.3 · Editing in a latent space
 
      The simplest edit is a walk: decode the points on the straight line between two latent codes.
      The VAE can start from real images, because its encoder gives their codes; the GAN has no
@@ -239,8 +286,9 @@ do {
      model has organised its latent space well, every point on the way is a garment, and the change is
      gradual.
      */
-    let test = try FashionMNIST.load(.test, padding: 2, limit: options.choose(quick: 1000, standard: nil, full: nil))
-    let (testCodes, _) = withoutGradients { autoencoder.encode(test.images) }                      // [N, d]
+    let test = try FashionMNIST.load(
+        .test, padding: 2, limit: options.choose(quick: 1000, standard: nil, full: nil))
+    let (testCodes, _) = withoutGradients { autoencoder.encode(test.images) }  // [N, d]
     /// Eight evenly spaced points from `start` to `end` (each `[1, d]`), `[8, d]`.
     func walk(_ start: Tensor, _ end: Tensor) -> Tensor {
         let points = (0..<8).map { (step: Int) -> Tensor in
@@ -257,16 +305,20 @@ do {
     let ganLatentCount = ganGenerator.latentCount
     let ganEnds = Tensor.randomNormal([4, ganLatentCount], using: &rng)
     let walks = withoutGradients {
-        [autoencoder.decode(walk(code(ofFirst: 0), code(ofFirst: 1))), autoencoder.decode(walk(code(ofFirst: 7), code(ofFirst: 8)))]
+        [autoencoder.decode(walk(code(ofFirst: 0), code(ofFirst: 1))),
+         autoencoder.decode(walk(code(ofFirst: 7), code(ofFirst: 8)))]
             + [0, 2].map { first in
-                ganGenerator(walk(ganEnds.slice(first..<(first + 1), alongAxis: 0), ganEnds.slice((first + 1)..<(first + 2), alongAxis: 0))
+                ganGenerator(walk(ganEnds.slice(first..<(first + 1), alongAxis: 0),
+                                  ganEnds.slice((first + 1)..<(first + 2), alongAxis: 0))
                     .reshaped([8, ganLatentCount, 1, 1]))
             }
     }
-    try notebook.figure("interpolation", Bitmap(grid: Tensor.concatenate(walks, alongAxis: 0), range: .minusOneToOne, columns: 8, scale: 2,
-                                                captions: ["VAE", "", "", "", "", "", "", "", "VAE", "", "", "", "", "", "", "",
-                                                           "GAN", "", "", "", "", "", "", "", "GAN", "", "", "", "", "", "", ""]),
-                        caption: "Straight walks in latent space: VAE from a T-shirt to trousers and from a sneaker to a bag; GAN between random points")
+    try notebook.figure(
+        "interpolation",
+        Bitmap(grid: Tensor.concatenate(walks, alongAxis: 0), range: .minusOneToOne,
+               columns: 8, scale: 2, rowLabels: ["VAE", "VAE", "GAN", "GAN"]),
+        caption: "Straight walks in latent space: VAE from a T-shirt to trousers and from a sneaker "
+            + "to a bag; GAN between random points")
 
     /*:
      Walks go somewhere; directions say *where to*. The VAE's encoder lets us find directions from data: encode the test images, average the codes of each class, and
@@ -277,23 +329,32 @@ do {
      */
     /// The mean latent code of each class, `[10, d]`.
     func classMeans(_ codes: Tensor, labels: [Int]) -> Tensor {
-        let oneHot = Tensor.oneHot(labels, classes: 10, dtype: codes.dtype)                       // [N, 10]
-        return oneHot.transposed().matmul(codes) / oneHot.sum(alongAxes: [0]).clamped(min: 1).reshaped([10, 1])
+        let oneHot = Tensor.oneHot(labels, classes: 10, dtype: codes.dtype)  // [N, 10]
+        return oneHot.transposed().matmul(codes)
+            / oneHot.sum(alongAxes: [0]).clamped(min: 1).reshaped([10, 1])
     }
     let vaeMeans = classMeans(testCodes, labels: test.labels)
-    let edits = [(0, 2), (7, 9), (1, 3)]                                                           // T-shirt → pullover, sneaker → ankle boot, trouser → dress
+    let edits = [(0, 2), (7, 9), (1, 3)]  // T-shirt → pullover, sneaker → ankle boot, trouser → dress
     let alphas = [0.25, 0.5, 0.75, 1, 1.25]
     var vaeEditRows: [Tensor] = []
     for (source, target) in edits {
         let index = test.labels.firstIndex(of: source)!
         let code = testCodes.slice(index..<(index + 1), alongAxis: 0)
-        let direction = vaeMeans.slice(target..<(target + 1), alongAxis: 0) - vaeMeans.slice(source..<(source + 1), alongAxis: 0)
+        let direction = vaeMeans.slice(target..<(target + 1), alongAxis: 0)
+            - vaeMeans.slice(source..<(source + 1), alongAxis: 0)
         let codes = Tensor.concatenate([code] + alphas.map { code + direction * $0 }, alongAxis: 0)
-        vaeEditRows += [test.images.slice(index..<(index + 1), alongAxis: 0), withoutGradients { autoencoder.decode(codes) }]
+        vaeEditRows += [test.images.slice(index..<(index + 1), alongAxis: 0),
+                        withoutGradients { autoencoder.decode(codes) }]
     }
-    try notebook.figure("vae-editing", Bitmap(grid: Tensor.concatenate(vaeEditRows, alongAxis: 0), range: .minusOneToOne, columns: 7, scale: 2,
-                                              captions: edits.flatMap { [FashionMNIST.classNames[$0.0], "", "", "", "", "", FashionMNIST.classNames[$0.1]] }),
-                        caption: "Moving VAE codes along class-mean directions: T-shirt → pullover, sneaker → ankle boot, trouser → dress")
+    let editLabels = edits.map {
+        "\(FashionMNIST.classNames[$0.0]) TO \(FashionMNIST.classNames[$0.1])"
+    }
+    try notebook.figure(
+        "vae-editing",
+        Bitmap(grid: Tensor.concatenate(vaeEditRows, alongAxis: 0), range: .minusOneToOne,
+               columns: 7, scale: 2, rowLabels: editLabels),
+        caption: "Moving VAE codes along class-mean directions: "
+            + "T-shirt → pullover, sneaker → ankle boot, trouser → dress")
 
     /*:
      The GAN has no encoder, but the same idea works from the other side: draw many latent vectors,
@@ -302,28 +363,37 @@ do {
      */
     let probeCount = options.choose(quick: 500, standard: 5000, full: 10_000)
     let probes = Tensor.randomNormal([probeCount, ganLatentCount], using: &rng)
-    let probeClasses = try evaluator.classify(withoutGradients { ganGenerator(probes.reshaped([probeCount, ganLatentCount, 1, 1])) })
+    let probeClasses = try evaluator.classify(withoutGradients {
+        ganGenerator(probes.reshaped([probeCount, ganLatentCount, 1, 1]))
+    })
     let ganMeans = classMeans(probes, labels: probeClasses)
     var ganEditRows: [Tensor] = []
     for (source, target) in edits {
-        guard let index = probeClasses.firstIndex(of: source), probeClasses.contains(target) else { continue }
+        guard let index = probeClasses.firstIndex(of: source), probeClasses.contains(target)
+        else { continue }
         let code = probes.slice(index..<(index + 1), alongAxis: 0)
-        let direction = ganMeans.slice(target..<(target + 1), alongAxis: 0) - ganMeans.slice(source..<(source + 1), alongAxis: 0)
+        let direction = ganMeans.slice(target..<(target + 1), alongAxis: 0)
+            - ganMeans.slice(source..<(source + 1), alongAxis: 0)
         let codes = Tensor.concatenate([code] + alphas.map { code + direction * $0 }, alongAxis: 0)
-        ganEditRows.append(withoutGradients { ganGenerator(codes.reshaped([codes.shape[0], ganLatentCount, 1, 1])) })
+        ganEditRows.append(withoutGradients {
+            ganGenerator(codes.reshaped([codes.shape[0], ganLatentCount, 1, 1]))
+        })
     }
     if !ganEditRows.isEmpty {
-        try notebook.figure("gan-editing", Bitmap(grid: Tensor.concatenate(ganEditRows, alongAxis: 0), range: .minusOneToOne, columns: 6, scale: 2),
-                            caption: "Moving GAN latents along class-mean directions (first column α = 0)")
+        try notebook.figure(
+            "gan-editing",
+            Bitmap(grid: Tensor.concatenate(ganEditRows, alongAxis: 0), range: .minusOneToOne,
+                   columns: 6, scale: 2),
+            caption: "Moving GAN latents along class-mean directions (first column α = 0)")
     }
 
     /*:
-     ## Inpainting with the diffusion model
+     ## 5.4 · Inpainting with the diffusion model
 
      Hide part of a test image and ask the model to fill it in. The diffusion model was never trained
      for this, but its sampler can be steered: run DDPM from noise as usual, and after every step
      overwrite the pixels we know with the real image noised to that step's level,
-     $x_{t-1} \leftarrow m \odot \big(\sqrt{\bar\alpha_{t-1}}\,x_0 + \sqrt{1-\bar\alpha_{t-1}}\,\epsilon\big) + (1 - m) \odot x_{t-1}$
+     $x_{t-1} \leftarrow m \odot \big(\sqrt{\bar\alpha_{t-1}}\thinspace x_0 + \sqrt{1-\bar\alpha_{t-1}}\thinspace \epsilon\big) + (1 - m) \odot x_{t-1}$
      ($m$ = 1 where known). The network sees the known part at the right noise level at every step and
      denoises the hole to match it. (This is the simplest form of the idea; RePaint improves the seams
      by going back and forth a few steps.)
@@ -336,36 +406,57 @@ do {
      */
     let diffusion = GaussianDiffusion(schedule: .linear())
     let noClass = diffusionModel.classCount
-    let unetPredictor: NoisePredictor = { x, steps, _ in unet(x, timesteps: steps, labels: noClass > 0 ? [Int](repeating: noClass, count: x.shape[0]) : nil) }
+    let unetPredictor: NoisePredictor = { x, steps, _ in
+        unet(x, timesteps: steps,
+             labels: noClass > 0 ? [Int](repeating: noClass, count: x.shape[0]) : nil)
+    }
     let paintCount = options.choose(quick: 4, standard: 8, full: 8)
-    let originals = test.images.slice(100..<(100 + paintCount), alongAxis: 0).slice(2..<30, alongAxis: 2).slice(2..<30, alongAxis: 3)   // [n, 1, 28, 28]
+    let originals = test.images.slice(100..<(100 + paintCount), alongAxis: 0)
+        .slice(2..<30, alongAxis: 2).slice(2..<30, alongAxis: 3)  // [n, 1, 28, 28]
     /// 1 where the pixel is known: everything but the middle 14×14 square.
-    let known = Tensor((0..<(28 * 28)).map { index -> Double in (7..<21).contains(index / 28) && (7..<21).contains(index % 28) ? 0 : 1 },
-                       shape: [1, 1, 28, 28], dtype: .float32)
-    let masked = originals * known + (1 - known) * -1                                              // the hole shown as background
+    let knownValues = (0..<(28 * 28)).map { index -> Double in
+        (7..<21).contains(index / 28) && (7..<21).contains(index % 28) ? 0 : 1
+    }
+    let known = Tensor(knownValues, shape: [1, 1, 28, 28], dtype: .float32)
+    let masked = originals * known + (1 - known) * -1  // the hole shown as background
     var vaeInpainted = masked
     for _ in 0..<20 {
-        let decoded = withoutGradients { autoencoder.decode(autoencoder.encode(vaeInpainted.padded([(0, 0), (0, 0), (2, 2), (2, 2)], value: -1)).mean) }
-        vaeInpainted = originals * known + decoded.slice(2..<30, alongAxis: 2).slice(2..<30, alongAxis: 3) * (1 - known)
+        let decoded = withoutGradients {
+            let padded = vaeInpainted.padded([(0, 0), (0, 0), (2, 2), (2, 2)], value: -1)
+            return autoencoder.decode(autoencoder.encode(padded).mean)
+        }
+        vaeInpainted = originals * known
+            + decoded.slice(2..<30, alongAxis: 2).slice(2..<30, alongAxis: 3) * (1 - known)
     }
-    let inpaintProgress = notebook.progress("inpainting, DDPM 1000 steps", total: diffusion.schedule.stepCount)
-    let diffusionInpainted = diffusion.sample(from: Tensor.randomNormal(originals.shape, using: &rng), sampler: .ddpm, using: &rng, predictor: unetPredictor,
-                                              observe: { _ in inpaintProgress.advance() }, constrain: { x, step, rng in
-        let level = step < 0 ? originals : diffusion.noised(originals, steps: [Int](repeating: step, count: originals.shape[0]),
-                                                           noise: Tensor.randomNormal(originals.shape, using: &rng))
-        return level * known + x * (1 - known)
-    })
+    let inpaintProgress = notebook.progress("inpainting, DDPM 1000 steps",
+                                            total: diffusion.schedule.stepCount)
+    let diffusionInpainted = diffusion.sample(
+        from: Tensor.randomNormal(originals.shape, using: &rng), sampler: .ddpm, using: &rng,
+        predictor: unetPredictor, observe: { _ in inpaintProgress.advance() },
+        constrain: { x, step, rng in
+            let level = step < 0
+                ? originals
+                : diffusion.noised(originals, steps: [Int](repeating: step, count: originals.shape[0]),
+                                   noise: Tensor.randomNormal(originals.shape, using: &rng))
+            return level * known + x * (1 - known)
+        })
     inpaintProgress.finish()
     /// Mean squared error inside the hole, per pixel, on the [−1, 1] scale.
     func holeError(_ filled: Tensor) -> Double {
-        (((filled - originals) * (1 - known)) * ((filled - originals) * (1 - known))).sum().item / (Double(paintCount) * 14 * 14)
+        (((filled - originals) * (1 - known)) * ((filled - originals) * (1 - known))).sum().item
+            / (Double(paintCount) * 14 * 14)
     }
-    try notebook.figure("inpainting", Bitmap(grid: Tensor.concatenate([originals, masked, vaeInpainted, diffusionInpainted], alongAxis: 0),
-                                             range: .minusOneToOne, columns: paintCount, scale: 2),
-                        caption: "Rows: original, masked, filled by the VAE, filled by the diffusion model")
+    let inpaintingRows = [originals, masked, vaeInpainted, diffusionInpainted]
+    try notebook.figure(
+        "inpainting",
+        Bitmap(grid: Tensor.concatenate(inpaintingRows, alongAxis: 0), range: .minusOneToOne,
+               columns: paintCount, scale: 2),
+        caption: "Rows: original, masked, filled by the VAE, filled by the diffusion model")
     notebook.table(["fill", "mean squared error in the hole (pixels in [−1, 1])"],
-                   [["VAE, decode and re-encode 20 times", String(format: "%.3f", holeError(vaeInpainted))],
-                    ["diffusion, replacement at every step", String(format: "%.3f", holeError(diffusionInpainted))]])
+                   [["VAE, decode and re-encode 20 times",
+                     String(format: "%.3f", holeError(vaeInpainted))],
+                    ["diffusion, replacement at every step",
+                     String(format: "%.3f", holeError(diffusionInpainted))]])
 
     /*:
      An error against the hidden truth is a rough judge here: many fills are plausible, and a model
@@ -375,7 +466,7 @@ do {
      need not say much about the hidden ones; the diffusion model's fills continue the garment's
      edges and texture into the hole.
 
-     ## Super-resolution: 14×14 → 28×28
+     ## 5.5 · Super-resolution: 14×14 → 28×28
 
      Shrink each test image by averaging 2×2 blocks, then try to recover the original. Classic
      interpolation spreads the known values: *nearest* repeats each pixel, *bilinear* blends the four
@@ -386,7 +477,7 @@ do {
      the step's level. The final image averages down to *exactly* the low-resolution input, while the
      network supplies the detail that is consistent with it.
      */
-    let lowResolution = originals.avgPool2d(kernel: 2)                                              // [n, 1, 14, 14]
+    let lowResolution = originals.avgPool2d(kernel: 2)  // [n, 1, 14, 14]
     let nearest = lowResolution.upsampledNearest(scale: 2)
     /// Bilinear 2× upscaling as PyTorch's `interpolate(mode: "bilinear", align_corners: False)`:
     /// output pixel i samples the input at (i + 0.5)/2 − 0.5, clamped to the edge.
@@ -405,8 +496,10 @@ do {
                 for x in 0..<(2 * size) {
                     let (x0, x1, wx) = source(x)
                     let base = image * size * size
-                    let top = values[base + y0 * size + x0] * (1 - wx) + values[base + y0 * size + x1] * wx
-                    let bottom = values[base + y1 * size + x0] * (1 - wx) + values[base + y1 * size + x1] * wx
+                    let top = values[base + y0 * size + x0] * (1 - wx)
+                        + values[base + y0 * size + x1] * wx
+                    let bottom = values[base + y1 * size + x0] * (1 - wx)
+                        + values[base + y1 * size + x1] * wx
                     output[image * 4 * size * size + y * 2 * size + x] = top * (1 - wy) + bottom * wy
                 }
             }
@@ -416,29 +509,41 @@ do {
     let bilinear = bilinearUpscaled(lowResolution)
     /// Average down then repeat up: the part of an image the low resolution sees.
     func lowPass(_ x: Tensor) -> Tensor { x.avgPool2d(kernel: 2).upsampledNearest(scale: 2) }
-    let superProgress = notebook.progress("super-resolution, DDPM 1000 steps", total: diffusion.schedule.stepCount)
-    let superResolved = diffusion.sample(from: Tensor.randomNormal(originals.shape, using: &rng), sampler: .ddpm, using: &rng, predictor: unetPredictor,
-                                         observe: { _ in superProgress.advance() }, constrain: { x, step, rng in
-        let reference = step < 0 ? nearest : diffusion.noised(nearest, steps: [Int](repeating: step, count: nearest.shape[0]),
-                                                             noise: Tensor.randomNormal(nearest.shape, using: &rng))
-        return x - lowPass(x) + lowPass(reference)
-    })
+    let superProgress = notebook.progress("super-resolution, DDPM 1000 steps",
+                                          total: diffusion.schedule.stepCount)
+    let superResolved = diffusion.sample(
+        from: Tensor.randomNormal(originals.shape, using: &rng), sampler: .ddpm, using: &rng,
+        predictor: unetPredictor, observe: { _ in superProgress.advance() },
+        constrain: { x, step, rng in
+            let reference = step < 0
+                ? nearest
+                : diffusion.noised(nearest, steps: [Int](repeating: step, count: nearest.shape[0]),
+                                   noise: Tensor.randomNormal(nearest.shape, using: &rng))
+            return x - lowPass(x) + lowPass(reference)
+        })
     superProgress.finish()
-    /// Peak signal-to-noise ratio against the originals, with pixels mapped to [0, 1] (higher is better).
+    /// Peak signal-to-noise ratio against the originals, with pixels mapped to [0, 1]
+    /// (higher is better).
     func psnr(_ images: Tensor) -> Double {
         let meanSquare = ((images - originals) * (images - originals)).mean().item / 4
         return 10 * Foundation.log10(1 / meanSquare)
     }
     let consistency = ((superResolved.avgPool2d(kernel: 2) - lowResolution).abs()).max().item
-    try notebook.figure("super-resolution", Bitmap(grid: Tensor.concatenate([originals, nearest, bilinear, superResolved], alongAxis: 0),
-                                                   range: .minusOneToOne, columns: paintCount, scale: 2),
-                        caption: "Rows: original, nearest, bilinear, diffusion guided by the 14×14 image")
+    let superResolutionRows = [originals, nearest, bilinear, superResolved]
+    try notebook.figure(
+        "super-resolution",
+        Bitmap(grid: Tensor.concatenate(superResolutionRows, alongAxis: 0), range: .minusOneToOne,
+               columns: paintCount, scale: 2),
+        caption: "Rows: original, nearest, bilinear, diffusion guided by the 14×14 image")
     notebook.table(["upscaling", "PSNR against the original (dB)"], [
-        ["nearest", String(format: "%.2f", psnr(nearest))], ["bilinear", String(format: "%.2f", psnr(bilinear))],
+        ["nearest", String(format: "%.2f", psnr(nearest))],
+        ["bilinear", String(format: "%.2f", psnr(bilinear))],
         ["diffusion (ILVR)", String(format: "%.2f", psnr(superResolved))],
     ])
-    notebook.show("the diffusion result averages down to the low-resolution input within \(String(format: "%.1e", consistency))")
-    notebook.record(metric: "super-resolution largest deviation from the low-resolution input", consistency)
+    notebook.show("the diffusion result averages down to the low-resolution input within "
+        + "\(String(format: "%.1e", consistency))")
+    notebook.record(metric: "super-resolution largest deviation from the low-resolution input",
+                    consistency)
     notebook.record(metric: "super-resolution PSNR diffusion", psnr(superResolved))
     notebook.record(metric: "super-resolution PSNR bilinear", psnr(bilinear))
 
@@ -450,7 +555,7 @@ do {
      loses. This is why image generation is judged with distribution scores like FID and with human
      eyes, not with pixel errors alone.
 
-     ## What you have built, and where to go next
+     ## 5.6 · What you have built, and where to go next
 
      From a tensor type and a tape of gradients you built and checked every layer, trained the three
      families that shaped image generation, measured them on one scale, and used them for editing,

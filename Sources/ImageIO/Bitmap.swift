@@ -60,6 +60,21 @@ public struct Bitmap: Equatable, Sendable {
                   pixels: [UInt8](repeating: value, count: width * height * channels))
     }
 
+    /// The `width × height` pixels whose top-left corner is (`left`, `top`).
+    public func cropped(left: Int, top: Int, width: Int, height: Int) -> Bitmap {
+        require(left >= 0 && top >= 0 && width >= 0 && height >= 0
+                    && left + width <= self.width && top + height <= self.height,
+                "Bitmap.cropped: \(width)×\(height) at (\(left), \(top)) is not inside \(self.width)×\(self.height)")
+        let rowBytes = width * channels
+        var result = [UInt8]()
+        result.reserveCapacity(rowBytes * height)
+        for y in top..<(top + height) {
+            let start = (y * self.width + left) * channels
+            result += pixels[start..<(start + rowBytes)]
+        }
+        return Bitmap(width: width, height: height, channels: channels, pixels: result)
+    }
+
     /// The pixel at (`x`, `y`) as red, green, blue (gray is repeated in all three).
     public func rgb(x: Int, y: Int) -> (red: UInt8, green: UInt8, blue: UInt8) {
         let base = (y * width + x) * channels

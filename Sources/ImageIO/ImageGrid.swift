@@ -15,10 +15,14 @@ extension Bitmap {
     ///   - paddingValue: brightness of the padding, 0…1.
     ///   - scale: each image pixel becomes `scale × scale` pixels (nearest neighbour), so that
     ///     28×28 samples are big enough to look at.
-    ///   - captions: optional text under each cell (a 3×5 pixel font, cut to the cell width);
-    ///     one entry per image.
+    ///   - captions: optional text under each cell (cut to the cell width); one entry per image.
+    ///   - rowLabels: optional text left of each row (a class name, say); one entry per row.
+    ///   - columnLabels: optional text above each column (a time step, say); one per column.
+    ///
+    /// Text is drawn in a small pixel font, 10 pixels high.
     public init(grid images: Tensor, range: PixelRange, columns: Int = 8, padding: Int = 2,
-                paddingValue: Float = 1, scale: Int = 1, captions: [String]? = nil) {
+                paddingValue: Float = 1, scale: Int = 1, captions: [String]? = nil,
+                rowLabels: [String]? = nil, columnLabels: [String]? = nil) {
         let shape = images.shape
         require(shape.count == 4 && (shape[1] == 1 || shape[1] == 3),
                      "Bitmap(grid:): expected a [N, C, H, W] batch with C = 1 or 3, got \(shape)")
@@ -36,47 +40,66 @@ extension Bitmap {
             cells.append(Bitmap(width: width, height: height, channels: channels, pixels: pixels))
         }
         self.init(tiling: cells, columns: columns, padding: padding, paddingValue: paddingValue,
-                  scale: scale, captions: captions)
+                  scale: scale, captions: captions, rowLabels: rowLabels, columnLabels: columnLabels)
     }
 
     /// A contact sheet of equally sized bitmaps; see `init(grid:range:…)` for the parameters.
     /// Gray and colour bitmaps may be mixed (the sheet is then in colour).
     public init(tiling cells: [Bitmap], columns: Int = 8, padding: Int = 2, paddingValue: Float = 1,
-                scale: Int = 1, captions: [String]? = nil) {
+                scale: Int = 1, captions: [String]? = nil, rowLabels: [String]? = nil,
+                columnLabels: [String]? = nil) {
         require(columns >= 1, "Bitmap(tiling:): columns must be at least 1, got \(columns)")
         require(padding >= 0, "Bitmap(tiling:): padding must not be negative, got \(padding)")
         require(scale >= 1, "Bitmap(tiling:): scale must be at least 1, got \(scale)")
         require(captions == nil || captions!.count == cells.count,
-                     "Bitmap(tiling:): \(captions?.count ?? 0) captions for \(cells.count) images")
+                "Bitmap(tiling:): \(captions?.count ?? 0) captions for \(cells.count) images")
         let cellWidth = (cells.first?.width ?? 0) * scale
         let cellHeight = (cells.first?.height ?? 0) * scale
         require(cells.allSatisfy { $0.width * scale == cellWidth && $0.height * scale == cellHeight },
-                     "Bitmap(tiling:): all images must have the same size")
+                "Bitmap(tiling:): all images must have the same size")
         let channels = cells.contains { $0.channels == 3 } ? 3 : 1
         let columnCount = max(1, min(columns, cells.count))
         let rowCount = (cells.count + columnCount - 1) / columnCount
-        // A caption strip: one pixel of space, the 5-pixel glyphs, one more pixel.
-        let captionHeight = captions == nil ? 0 : PixelFont.glyphHeight + 2
-        let gridWidth = columnCount * (cellWidth + padding) + padding
-        let gridHeight = rowCount * (cellHeight + captionHeight + padding) + padding
+        require(rowLabels == nil || rowLabels!.count == rowCount,
+                "Bitmap(tiling:): \(rowLabels?.count ?? 0) row labels for \(rowCount) rows")
+        require(columnLabels == nil || columnLabels!.count == columnCount,
+                "Bitmap(tiling:): \(columnLabels?.count ?? 0) column labels for \(columnCount) columns")
+        // Text strips: the glyphs with two pixels of space above and below.
+        let textStrip = PixelFont.textHeight + 4
+        let captionHeight = captions == nil ? 0 : textStrip
+        let headerHeight = columnLabels == nil ? 0 : textStrip
+        let labelWidth = rowLabels.map { labels in labels.map(PixelFont.width(of:)).max()! + padding + 2 } ?? 0
+        let rowHeight = cellHeight + captionHeight + padding
+        let gridWidth = labelWidth + columnCount * (cellWidth + padding) + padding
+        let gridHeight = headerHeight + rowCount * rowHeight + padding
         let background = PixelRange.zeroToOne.byte(paddingValue)
+        let ink: UInt8 = background > 127 ? 0 : 255          // dark text on light padding
         self.init(width: gridWidth, height: gridHeight, channels: channels, filledWith: background)
 
+        func cellOrigin(row: Int, column: Int) -> (left: Int, top: Int) {
+            (labelWidth + padding + column * (cellWidth + padding), headerHeight + padding + row * rowHeight)
+        }
         for (index, original) in cells.enumerated() {
             var cell = original.upscaled(by: scale)
             if cell.channels != channels { cell = cell.rgbBitmap() }
-            let left = padding + (index % columnCount) * (cellWidth + padding)
-            let top = padding + (index / columnCount) * (cellHeight + captionHeight + padding)
+            let (left, top) = cellOrigin(row: index / columnCount, column: index % columnCount)
             let rowBytes = cellWidth * channels
             for y in 0..<cellHeight {
                 let target = ((top + y) * gridWidth + left) * channels
                 pixels.replaceSubrange(target..<(target + rowBytes), with: cell.pixels[(y * rowBytes)..<((y + 1) * rowBytes)])
             }
             if let captions {
-                let ink: UInt8 = background > 127 ? 0 : 255          // dark text on light padding
-                PixelFont.draw(captions[index], into: &self, left: left, top: top + cellHeight + 1,
+                PixelFont.draw(captions[index], into: &self, left: left, top: top + cellHeight + 2,
                                maxWidth: cellWidth, ink: ink)
             }
+        }
+        for (row, label) in (rowLabels ?? []).enumerated() {
+            let top = cellOrigin(row: row, column: 0).top + (cellHeight - PixelFont.textHeight) / 2
+            PixelFont.draw(label, into: &self, left: padding, top: top, maxWidth: labelWidth, ink: ink)
+        }
+        for (column, label) in (columnLabels ?? []).enumerated() {
+            let left = cellOrigin(row: 0, column: column).left
+            PixelFont.draw(label, into: &self, left: left, top: 2, maxWidth: cellWidth, ink: ink)
         }
     }
 }

@@ -30,8 +30,9 @@ public struct PlotSeries: Sendable {
 }
 
 /// A line chart as an SVG document: several named series, axes with round tick values,
-/// axis titles, a legend, and optionally a logarithmic y axis (for losses that fall by orders
-/// of magnitude).
+/// axis titles, a legend placed where it hides no data, and optionally logarithmic axes (for
+/// losses that fall by orders of magnitude, or step counts that double). A series of at most
+/// `markedPointLimit` points is a set of measurements, and each point gets a marker.
 ///
 /// ```swift
 /// let chart = LineChart(title: "Training loss", xLabel: "step", yLabel: "loss", logY: true,
@@ -45,6 +46,9 @@ public struct LineChart: Sendable {
     public var xLabel: String
     /// The title of the vertical axis.
     public var yLabel: String
+    /// Whether the x axis is logarithmic (base 10, ticks labelled with real values); values ≤ 0
+    /// are then left out.
+    public var logX: Bool
     /// Whether the y axis is logarithmic (base 10); values ≤ 0 are then left out.
     public var logY: Bool
     /// The lines to draw.
@@ -54,12 +58,16 @@ public struct LineChart: Sendable {
     /// The size of the picture in pixels.
     public var height: Int
 
-    /// A chart with the given labels and series.
-    public init(title: String = "", xLabel: String = "", yLabel: String = "", logY: Bool = false,
+    /// Series with at most this many points have a marker at each.
+    public static let markedPointLimit = 40
+
+    /// A chart with the given labels and series. Both axes need a title: a plot is read by them.
+    public init(title: String = "", xLabel: String, yLabel: String, logX: Bool = false, logY: Bool = false,
                 series: [PlotSeries] = [], width: Int = 640, height: Int = 400) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
+        self.logX = logX
         self.logY = logY
         self.series = series
         self.width = width
@@ -71,22 +79,35 @@ public struct LineChart: Sendable {
         let xs = series.flatMap { $0.points.map(\.x) }
         let ys = series.flatMap { $0.points.filter { $0.x.isFinite }.map(\.y) }
         let frame = PlotFrame(width: width, height: height, title: title, xLabel: xLabel, yLabel: yLabel,
-                              xAxis: .linear(covering: xs),
+                              xAxis: logX ? .logarithmic(covering: xs) : .linear(covering: xs),
                               yAxis: logY ? .logarithmic(covering: ys) : .linear(covering: ys))
-        var content = "", legend: [LegendEntry] = []
+        var content = "", legend: [LegendEntry] = [], occupied: [(x: Double, y: Double)] = []
         for (index, line) in series.enumerated() {
             let color = line.color ?? SVG.palette[index % SVG.palette.count]
+            let marked = line.points.count <= Self.markedPointLimit
             // Undrawable points break the line into separate pieces.
-            var path = "", penDown = false
+            var path = "", previous: (x: Double, y: Double)?, markers = ""
             for point in line.points {
-                guard let p = frame.point(point.x, point.y) else { penDown = false; continue }
-                path += (penDown ? "L" : "M") + SVG.number(p.x) + " " + SVG.number(p.y) + " "
-                penDown = true
+                guard let p = frame.point(point.x, point.y) else { previous = nil; continue }
+                path += (previous == nil ? "M" : "L") + SVG.number(p.x) + " " + SVG.number(p.y) + " "
+                occupied += Self.pointsAlong(from: previous ?? p, to: p)
+                if marked { markers += "<circle cx=\"\(SVG.number(p.x))\" cy=\"\(SVG.number(p.y))\" r=\"3\"/>" }
+                previous = p
             }
             content += "<path d=\"\(path.trimmingCharacters(in: .whitespaces))\" fill=\"none\" stroke=\"\(SVG.escape(color))\" stroke-width=\"1.75\" stroke-linejoin=\"round\"><title>\(SVG.escape(line.name))</title></path>\n"
-            legend.append(LegendEntry(name: line.name, color: color, mark: .line))
+            if marked { content += "<g fill=\"\(SVG.escape(color))\">\(markers)</g>\n" }
+            legend.append(LegendEntry(name: line.name, color: color, mark: marked ? .lineWithDot : .line))
         }
-        return frame.document(content: content, legend: legend)
+        return frame.document(content: content, legend: legend, occupied: occupied)
+    }
+
+    /// Points every few pixels along a segment, ending at `end`, so the legend can avoid lines too.
+    private static func pointsAlong(from start: (x: Double, y: Double), to end: (x: Double, y: Double)) -> [(x: Double, y: Double)] {
+        let pieces = max(1, Int((hypot(end.x - start.x, end.y - start.y) / 3).rounded(.up)))
+        return (1...pieces).map { i in
+            let f = Double(i) / Double(pieces)
+            return (start.x + f * (end.x - start.x), start.y + f * (end.y - start.y))
+        }
     }
 
     /// Writes the SVG document to `url`.

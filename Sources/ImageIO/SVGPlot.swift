@@ -100,7 +100,7 @@ struct PlotAxis {
 
 /// An entry of a plot's legend.
 struct LegendEntry {
-    enum Mark { case line, dot }
+    enum Mark { case line, lineWithDot, dot }
     var name: String
     var color: String
     var mark: Mark
@@ -129,16 +129,19 @@ struct PlotFrame {
     }
 
     /// The whole SVG document with `content` (the data marks, already in pixel coordinates)
-    /// drawn inside the plot box, clipped to it.
-    func document(content: String, legend: [LegendEntry]) -> String {
+    /// drawn inside the plot box, clipped to it. The legend goes in a corner of the box where it
+    /// covers none of the `occupied` pixel positions (the data), else below the plot.
+    func document(content: String, legend: [LegendEntry], occupied: [(x: Double, y: Double)]) -> String {
         let (left, top) = (PlotFrame.left, PlotFrame.top)
         let (right, bottom) = (left + plotWidth, top + plotHeight)
         let n = SVG.number
+        let legendPlace = legend.isEmpty ? nil : legendPosition(legend, avoiding: occupied)
+        let fullHeight = Double(height) + (legendPlace?.below == true ? legendSize(legend).height + 8 : 0)
         var svg = """
         <?xml version="1.0" encoding="UTF-8"?>
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" \
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(n(fullHeight))" viewBox="0 0 \(width) \(n(fullHeight))" \
         font-family="Helvetica, Arial, sans-serif" font-size="12">
-        <rect x="0" y="0" width="\(width)" height="\(height)" fill="white"/>
+        <rect x="0" y="0" width="\(width)" height="\(n(fullHeight))" fill="white"/>
         <defs><clipPath id="plot-area"><rect x="\(n(left))" y="\(n(top))" width="\(n(plotWidth))" height="\(n(plotHeight))"/></clipPath></defs>
 
         """
@@ -177,19 +180,39 @@ struct PlotFrame {
         }
         svg += "<g class=\"data\" clip-path=\"url(#plot-area)\">\n\(content)</g>\n"
         svg += "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(plotWidth))\" height=\"\(n(plotHeight))\" fill=\"none\" stroke=\"black\"/>\n"
-        svg += legendBox(legend)
+        if let legendPlace { svg += legendBox(legend, x0: legendPlace.x, y0: legendPlace.y) }
         svg += "</svg>\n"
         return svg
     }
 
-    /// A legend in the top-right corner of the plot box (nothing for fewer than one entry).
-    private func legendBox(_ entries: [LegendEntry]) -> String {
-        guard !entries.isEmpty else { return "" }
-        let n = SVG.number
+    /// The legend box's size for `entries`.
+    private func legendSize(_ entries: [LegendEntry]) -> (width: Double, height: Double) {
         let longest = entries.map(\.name.count).max() ?? 0
-        let boxWidth = 34 + 7 * Double(longest), rowHeight = 18.0
-        let boxHeight = 8 + rowHeight * Double(entries.count)
-        let x0 = PlotFrame.left + plotWidth - boxWidth - 8, y0 = PlotFrame.top + 8
+        return (34 + 7 * Double(longest), 8 + 18 * Double(entries.count))
+    }
+
+    /// The legend's top-left corner: the first corner of the plot box (top right, top left,
+    /// bottom right, bottom left) where it covers no occupied point, else under the x axis title.
+    private func legendPosition(_ entries: [LegendEntry], avoiding occupied: [(x: Double, y: Double)])
+        -> (x: Double, y: Double, below: Bool) {
+        let (boxWidth, boxHeight) = legendSize(entries)
+        let (left, top) = (PlotFrame.left + 8, PlotFrame.top + 8)
+        let (right, bottom) = (PlotFrame.left + plotWidth - boxWidth - 8, PlotFrame.top + plotHeight - boxHeight - 8)
+        let margin = 4.0
+        for (x0, y0) in [(right, top), (left, top), (right, bottom), (left, bottom)] {
+            let covers = occupied.contains { p in
+                p.x >= x0 - margin && p.x <= x0 + boxWidth + margin && p.y >= y0 - margin && p.y <= y0 + boxHeight + margin
+            }
+            if !covers { return (x0, y0, false) }
+        }
+        return (PlotFrame.left, Double(height), true)
+    }
+
+    /// The legend with its top-left corner at (`x0`, `y0`).
+    private func legendBox(_ entries: [LegendEntry], x0: Double, y0: Double) -> String {
+        let n = SVG.number
+        let (boxWidth, boxHeight) = legendSize(entries)
+        let rowHeight = 18.0
         var svg = "<g class=\"legend\">\n<rect x=\"\(n(x0))\" y=\"\(n(y0))\" width=\"\(n(boxWidth))\" height=\"\(n(boxHeight))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n"
         for (i, entry) in entries.enumerated() {
             let y = y0 + 4 + rowHeight * (Double(i) + 0.5)
@@ -197,6 +220,9 @@ struct PlotFrame {
             switch entry.mark {
             case .line:
                 svg += "<line x1=\"\(n(x0 + 6))\" y1=\"\(n(y))\" x2=\"\(n(x0 + 24))\" y2=\"\(n(y))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
+            case .lineWithDot:
+                svg += "<line x1=\"\(n(x0 + 6))\" y1=\"\(n(y))\" x2=\"\(n(x0 + 24))\" y2=\"\(n(y))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
+                svg += "<circle cx=\"\(n(x0 + 15))\" cy=\"\(n(y))\" r=\"3\" fill=\"\(color)\"/>"
             case .dot:
                 svg += "<circle cx=\"\(n(x0 + 15))\" cy=\"\(n(y))\" r=\"4\" fill=\"\(color)\"/>"
             }

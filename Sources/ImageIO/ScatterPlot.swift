@@ -48,8 +48,8 @@ public struct ScatterPlot: Sendable {
     /// The size of the picture in pixels.
     public var height: Int
 
-    /// A plot with the given labels and point sets.
-    public init(title: String = "", xLabel: String = "", yLabel: String = "", sets: [PointSet] = [],
+    /// A plot with the given labels and point sets. Both axes need a title: a plot is read by them.
+    public init(title: String = "", xLabel: String, yLabel: String, sets: [PointSet] = [],
                 equalAspect: Bool = false, width: Int = 480, height: Int = 480) {
         self.title = title
         self.xLabel = xLabel
@@ -72,19 +72,20 @@ public struct ScatterPlot: Sendable {
             frame.xAxis = frame.xAxis.widened(toSpan: unitsPerPixel * frame.plotWidth)
             frame.yAxis = frame.yAxis.widened(toSpan: unitsPerPixel * frame.plotHeight)
         }
-        var content = "", legend: [LegendEntry] = []
+        var content = "", legend: [LegendEntry] = [], occupied: [(x: Double, y: Double)] = []
         for (index, set) in sets.enumerated() {
             let color = SVG.escape(set.color ?? SVG.palette[index % SVG.palette.count])
             content += "<g fill=\"\(color)\" fill-opacity=\"0.6\"><title>\(SVG.escape(set.name))</title>\n"
             let r = SVG.number(set.radius)
             for point in set.points {
                 guard let p = frame.point(point.x, point.y) else { continue }
+                occupied.append(p)
                 content += "<circle cx=\"\(SVG.number(p.x))\" cy=\"\(SVG.number(p.y))\" r=\"\(r)\"/>\n"
             }
             content += "</g>\n"
             legend.append(LegendEntry(name: set.name, color: set.color ?? SVG.palette[index % SVG.palette.count], mark: .dot))
         }
-        return frame.document(content: content, legend: legend)
+        return frame.document(content: content, legend: legend, occupied: occupied)
     }
 
     /// Writes the SVG document to `url`.

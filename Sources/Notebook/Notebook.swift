@@ -104,13 +104,27 @@ public final class Notebook {
         }
         emit(([render(headers), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")] + rows.map(render))
             .map { "  " + $0 }.joined(separator: "\n") + "\n")
-        let markdown = (["| " + headers.joined(separator: " | ") + " |", "|" + headers.map { _ in " --- |" }.joined()]
-            + rows.map { "| " + $0.joined(separator: " | ") + " |" }).joined(separator: "\n")
+        // A `|` in a cell would end the cell in Markdown; escaped, it shows as itself.
+        func markdownRow(_ cells: [String]) -> String {
+            "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
+        }
+        let markdown = ([markdownRow(headers), "|" + headers.map { _ in " --- |" }.joined()] + rows.map(markdownRow))
+            .joined(separator: "\n")
         transcript.entries.append(TranscriptEntry(kind: .table, line: line, text: markdown))
     }
 
-    /// Writes an image as `<name>.png`, previews it in the terminal and records it.
+    /// The width of the text column the woven pages are read in, in pixels (about what GitHub
+    /// gives). A figure no wider is shown at its own size, so its 28-pixel tiles and 10-pixel
+    /// text stay legible; a wider one would be shrunk.
+    public static let pageWidth = 860
+
+    /// Writes an image as `<name>.png`, previews it in the terminal and records it. The image may
+    /// be at most `pageWidth` pixels wide: lay a wider grid out in more rows.
     public func figure(_ name: String, _ image: Bitmap, caption: String, preview: Bool = true, line: Int = #line) throws {
+        guard image.width <= Self.pageWidth else {
+            throw ChapterError("figure \(name) is \(image.width) pixels wide; a page shows \(Self.pageWidth), "
+                + "so it would be shrunk to \(Int(100 * Double(Self.pageWidth) / Double(image.width))) %: use fewer columns")
+        }
         let file = "\(name).png"
         try PNG.write(image, to: outputDirectory.appendingPathComponent(file))
         if preview { emit(TerminalPreview.render(image, style: style, maxColumns: 64) + "\n") }

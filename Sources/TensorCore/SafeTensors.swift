@@ -86,7 +86,7 @@ public struct SafeTensors {
 
     // MARK: - Reading
 
-    /// The longest JSON header `init(data:)` accepts (the reference implementation's limit, 100 MB).
+    /// The longest JSON header `init(data:)` accepts (the limit of the format's own reader, the `safetensors` package: 100 MB).
     public static let maximumHeaderLength: UInt64 = 100_000_000
 
     /// Reads a file written by `write(to:)`, by the `safetensors` Python package or by PyTorch tooling.

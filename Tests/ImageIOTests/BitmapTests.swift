@@ -90,11 +90,39 @@ import Testing
         let captioned = Bitmap(grid: batch, range: .minusOneToOne, columns: 2, padding: 2, paddingValue: 1,
                                captions: ["Bag", "Ankle boot"])
         #expect(captioned.width == plain.width)
-        #expect(captioned.height == plain.height + 7)
+        #expect(captioned.height == plain.height + 14)     // 10-pixel text, 2 pixels of space each side
         // The caption strip under the first cell holds dark ink on the white padding.
         let stripTop = 2 + 8
-        let strip = (stripTop..<(stripTop + 7)).flatMap { y in (2..<18).map { captioned.pixels[y * captioned.width + $0] } }
+        let strip = (stripTop..<(stripTop + 14)).flatMap { y in (2..<18).map { captioned.pixels[y * captioned.width + $0] } }
         #expect(strip.contains(0) && strip.contains(255))
+    }
+
+    /// Row labels take a column of their own on the left, column labels a strip on top; the
+    /// glyphs are drawn two image pixels per font pixel.
+    @Test func rowAndColumnLabelsAddAMarginAndInk() {
+        let batch = Tensor.full([4, 1, 16, 16], value: -1)                // black images
+        let plain = Bitmap(grid: batch, range: .minusOneToOne, columns: 2, padding: 2)
+        let labelled = Bitmap(grid: batch, range: .minusOneToOne, columns: 2, padding: 2,
+                              rowLabels: ["AB", "C"], columnLabels: ["T=1", "T=2"])
+        // "AB" is 2 × 8 − 2 = 14 pixels wide, plus the padding and 2 pixels before the cells.
+        #expect(labelled.width == plain.width + 18)
+        #expect(labelled.height == plain.height + 14)
+        let w = labelled.width
+        // The first cell now starts at (18 + 2, 14 + 2).
+        #expect(labelled.pixels[16 * w + 20] == 0 && labelled.pixels[16 * w + 19] == 255 && labelled.pixels[15 * w + 20] == 255)
+        // "A" beside row 0, centred: rows 19…28; its top row ".#." inks x = 4…5 only.
+        #expect((19...20).allSatisfy { y in labelled.pixels[y * w + 4] == 0 && labelled.pixels[y * w + 5] == 0 })
+        #expect((19...20).allSatisfy { y in labelled.pixels[y * w + 2] == 255 && labelled.pixels[y * w + 3] == 255 })
+        // "T" above column 0 from y = 2: its top row "###" inks x = 20…25.
+        #expect((20...25).allSatisfy { labelled.pixels[2 * w + $0] == 0 } && labelled.pixels[2 * w + 26] == 255)
+        #expect(labelled.pixels[1 * w + 20] == 255)
+    }
+
+    @Test func croppingCopiesTheRectangle() {
+        let bitmap = Bitmap(width: 4, height: 3, channels: 1, pixels: (0..<12).map(UInt8.init))
+        let crop = bitmap.cropped(left: 1, top: 1, width: 2, height: 2)
+        #expect(crop.width == 2 && crop.height == 2 && crop.pixels == [5, 6, 9, 10])
+        #expect(bitmap.cropped(left: 0, top: 0, width: 4, height: 3) == bitmap)
     }
 
     @Test func tilingMixesGrayAndColor() {

@@ -106,7 +106,7 @@ final class SVGInspector: NSObject, XMLParserDelegate {
 
     @Test func logarithmicChartSkipsNonPositiveValues() {
         let losses = (0..<50).map { 10 * pow(0.8, Double($0)) }
-        let chart = LineChart(title: "log", logY: true,
+        let chart = LineChart(title: "log", xLabel: "step", yLabel: "loss", logY: true,
                               series: [PlotSeries(name: "loss", values: losses),
                                        PlotSeries(name: "bad", values: [0, -1, 0.5, 2])])
         let inspector = SVGInspector()
@@ -116,12 +116,59 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         #expect(bad.hasPrefix("M") && bad.filter { $0 == "L" }.count == 1)    // only 0.5 → 2 is drawn
     }
 
+    /// A logarithmic x axis is labelled with the step counts themselves, not their logarithms.
+    @Test func logarithmicXAxisIsLabelledWithRealValues() {
+        let chart = LineChart(xLabel: "sampling steps", yLabel: "FID",  logX: true,
+                              series: [PlotSeries(name: "DDIM", x: [10, 20, 50, 100, 1000], y: [90, 60, 40, 35, 30])])
+        let inspector = SVGInspector()
+        #expect(inspector.parse(chart.svg()))
+        for label in ["10", "100", "1000"] { #expect(inspector.texts.contains(label), "tick \(label)") }
+        #expect(!inspector.texts.contains("1.0") && !inspector.texts.contains("2.0"))
+        // Equal ratios are equal distances: 10 → 100 as far as 100 → 1000.
+        let dots = inspector.all("circle").prefix(5).map { Double($0.attributes["cx"]!)! }
+        #expect(abs((dots[3] - dots[0]) - (dots[4] - dots[3])) < 0.05)
+    }
+
+    /// Sparse series are measurements and get a marker at each point; dense curves do not.
+    @Test func measuredPointsHaveMarkers() {
+        let sparse = PlotSeries(name: "measured", x: [1, 2, 3], y: [3, 1, 2])
+        let dense = PlotSeries(name: "loss", values: (0..<(LineChart.markedPointLimit + 1)).map { Double($0) })
+        let inspector = SVGInspector()
+        #expect(inspector.parse(LineChart(xLabel: "x", yLabel: "y", series: [sparse, dense]).svg()))
+        // Three markers and the legend's one dot, for the sparse series only.
+        #expect(inspector.all("circle").count == 4)
+    }
+
+    /// The legend goes to a corner the data leaves free, or below the plot when none is.
+    @Test func legendHidesNoData() throws {
+        // A line across the top of the plot and down its right side: the legend moves to the bottom left.
+        let top = LineChart(xLabel: "x", yLabel: "y", series: [PlotSeries(name: "high", x: [0, 11, 11.2], y: [9.5, 9.5, 0])])
+        let first = SVGInspector()
+        #expect(first.parse(top.svg()))
+        let box = try #require(first.all("rect").last)
+        #expect(Double(box.attributes["y"]!)! > 200, "legend at y \(box.attributes["y"]!)")
+        // Points in all four corners: the legend goes below, and the picture grows to hold it.
+        // A 5 × 4 block of points reaching inwards from each corner of the unit square.
+        var corners: [(x: Double, y: Double)] = []
+        for (cornerX, cornerY) in [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)] {
+            let inwardX: Double = cornerX == 0 ? 1 : -1, inwardY: Double = cornerY == 0 ? 1 : -1
+            for i in 0..<20 {
+                corners.append((cornerX + inwardX * Double(i % 5) * 0.04, cornerY + inwardY * Double(i / 5) * 0.04))
+            }
+        }
+        let plot = ScatterPlot(xLabel: "x", yLabel: "y", sets: [PointSet(name: "everywhere", points: corners)], width: 400, height: 400)
+        let second = SVGInspector()
+        #expect(second.parse(plot.svg()))
+        #expect(Double(second.all("svg")[0].attributes["height"]!)! > 400)
+        #expect(Double(try #require(second.all("rect").last).attributes["y"]!)! >= 400)
+    }
+
     @Test func emptyAndDegenerateChartsStillWork() {
-        for chart in [LineChart(), LineChart(series: [PlotSeries(name: "one", values: [3])]),
-                      LineChart(logY: true, series: [PlotSeries(name: "zeros", values: [0, 0])])] {
+        for chart in [LineChart(xLabel: "x", yLabel: "y"), LineChart(xLabel: "x", yLabel: "y", series: [PlotSeries(name: "one", values: [3])]),
+                      LineChart(xLabel: "x", yLabel: "y", logX: true, logY: true, series: [PlotSeries(name: "zeros", values: [0, 0])])] {
             #expect(SVGInspector().parse(chart.svg()))
         }
-        #expect(SVGInspector().parse(ScatterPlot().svg()))
+        #expect(SVGInspector().parse(ScatterPlot(xLabel: "x", yLabel: "y").svg()))
     }
 
     @Test func scatterPlotDrawsEveryPointAndLegend() throws {
@@ -140,7 +187,7 @@ final class SVGInspector: NSObject, XMLParserDelegate {
     @Test func equalAspectGivesBothAxesTheSameScale() throws {
         // Points spread 10 wide and 1 tall, on a square canvas.
         let points: [(x: Double, y: Double)] = [(0, 0), (1, 0), (0, 1), (10, 1)]
-        let plot = ScatterPlot(sets: [PointSet(name: "p", points: points)], equalAspect: true, width: 400, height: 400)
+        let plot = ScatterPlot(xLabel: "x", yLabel: "y", sets: [PointSet(name: "p", points: points)], equalAspect: true, width: 400, height: 400)
         let inspector = SVGInspector()
         #expect(inspector.parse(plot.svg()))
         let dots = inspector.all("circle").prefix(4).map { (Double($0.attributes["cx"]!)!, Double($0.attributes["cy"]!)!) }
@@ -148,7 +195,7 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         let unitY = dots[0].1 - dots[2].1                      // SVG y grows downwards
         #expect(unitX > 0 && abs(unitX - unitY) < 0.05, "x unit \(unitX) px, y unit \(unitY) px")
 
-        let stretched = ScatterPlot(sets: [PointSet(name: "p", points: points)], equalAspect: false, width: 400, height: 400)
+        let stretched = ScatterPlot(xLabel: "x", yLabel: "y", sets: [PointSet(name: "p", points: points)], equalAspect: false, width: 400, height: 400)
         let other = SVGInspector()
         #expect(other.parse(stretched.svg()))
         let free = other.all("circle").prefix(4).map { (Double($0.attributes["cx"]!)!, Double($0.attributes["cy"]!)!) }
@@ -159,10 +206,10 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         let directory = try PNGFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("loss.svg")
-        try LineChart(series: [PlotSeries(name: "a", values: [1, 2])]).write(to: url)
+        try LineChart(xLabel: "x", yLabel: "y", series: [PlotSeries(name: "a", values: [1, 2])]).write(to: url)
         #expect(SVGInspector().parse(try String(contentsOf: url, encoding: .utf8)))
         let bad = directory.appendingPathComponent("no-such-dir/loss.svg")
-        let error = try #require(throws: ImageIOError.self) { try LineChart().write(to: bad) }
+        let error = try #require(throws: ImageIOError.self) { try LineChart(xLabel: "x", yLabel: "y").write(to: bad) }
         #expect(error.file == bad.path)
     }
 }

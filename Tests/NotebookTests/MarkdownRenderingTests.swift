@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Notebook
 
@@ -119,6 +120,19 @@ import Testing
     @Test func delimiterRowThatDoesNotMatchItsHeaderIsFlagged() throws {
         let problem = try #require(Self.problems(["| a | b | c |", "| --- | --- |", "| 1 | 2 | 3 |"]).only)
         #expect(problem.line == 2 && problem.message.contains("delimiter row has 2 cells but its header has 3"))
+    }
+
+    /// A notebook's table records a `|` inside a cell escaped, so the woven row keeps its cells.
+    @Test func notebookTablesEscapeBarsInCells() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("table-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let notebook = try Notebook(chapter: "table-test", title: "Table", options: try RunOptions.parse(["--out", out.path]))
+        notebook.table(["term", "nats"], [["prior KL(q(x_T | x₀) ‖ N(0, I))", "0.01"]])
+        try notebook.finish()
+        let transcript = try Transcript.load(from: out.appendingPathComponent("transcript.json"))
+        let table = try #require(transcript.entries.first { $0.kind == .table })
+        #expect(table.text == "| term | nats |\n| --- | --- |\n| prior KL(q(x_T \\| x₀) ‖ N(0, I)) | 0.01 |")
+        #expect(RenderingCheck.problems(in: table.text + "\n").isEmpty)
     }
 
     @Test func wellFormedTablesPass() {

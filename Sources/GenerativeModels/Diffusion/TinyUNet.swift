@@ -3,7 +3,7 @@ import NeuralNetworks
 
 /// The sinusoidal embedding of diffusion steps or continuous times t: for frequencies
 /// fᵢ = 10000^(−i/half), i = 0…half−1, the vector [sin(t·f₀) … sin(t·f_{half−1}), cos(t·f₀) … cos(t·f_{half−1})].
-/// Computed in Double, then converted, as the reference implementation does.
+/// Computed in Double, then converted, as the PyTorch twin in `Scripts/torch-bench.py` does.
 public func sinusoidalEmbedding(_ times: [Double], dimension: Int = 64, dtype: DType = .float32) -> Tensor {
     require(dimension % 2 == 0, "sinusoidalEmbedding: dimension must be even, got \(dimension)")
     let half = dimension / 2
@@ -65,7 +65,7 @@ public final class TimeResidualBlock: Module {
 /// encoder's activations at the same size (the skip connections). It predicts the noise ε in x_t.
 ///
 /// Its channel counts are `width`, 2·`width` and 4·`width` at 28, 14 and 7 pixels; `width` 32 is
-/// the network of the benchmark specification (973,249 parameters). Halving `width` divides the
+/// the `ddpm-step` benchmark workload's network (973,249 parameters). Halving `width` divides the
 /// convolutions' work by about four.
 public final class TinyUNet: Module {
     public let timeEmbedding1: Linear, timeEmbedding2: Linear
@@ -102,7 +102,7 @@ public final class TinyUNet: Module {
         classEmbedding = classCount > 0 ? Embedding(count: classCount + 1, dimension: 128, using: &generator) : nil
     }
 
-    /// The reference implementation's names: `t1`, `conv_in`, `rb_d1.norm1`, `up_conv1`, `conv_out`, …
+    /// The PyTorch twin's names (`Scripts/torch-bench.py`): `t1`, `conv_in`, `rb_d1.norm1`, `up_conv1`, `conv_out`, …
     public var children: [(name: String, module: any Module)] {
         [("t1", timeEmbedding1), ("t2", timeEmbedding2), ("conv_in", inputConvolution), ("rb_d1", down1Block), ("down1", down1),
          ("rb_d2", down2Block), ("down2", down2), ("rb_m1", middle1), ("rb_m2", middle2), ("up_conv1", up1Convolution),
