@@ -402,7 +402,7 @@ do {
         title: "Sample quality against sampling steps", xLabel: "network passes per image (log scale)",
         yLabel: "FID-FMNIST", logX: true, series: [
             PlotSeries(name: "DDIM, \(scoredCount) samples", points: samplerPoints),
-            PlotSeries(name: "DDIM-50 and DDPM-1000, the \(gridCount) of the grids",
+            PlotSeries(name: "DDIM-50 and DDPM-1000, \(gridCount) samples (the grids)",
                        points: gridPoints),
         ]).svg(),
         caption: "FID-FMNIST against the number of steps; scores of different sample counts "

@@ -77,14 +77,6 @@ public struct LiterateSource: Equatable, Sendable {
         }
     }
 
-    /// The chapter's title: its first Markdown heading.
-    public var title: String? {
-        for case .prose(let text) in blocks {
-            if let heading = text.split(separator: "\n").first(where: { $0.hasPrefix("# ") }) { return String(heading.dropFirst(2)) }
-        }
-        return nil
-    }
-
     /// Removes the indentation every non-blank line shares.
     static func dedented(_ lines: [String]) -> String {
         let indents = lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map { $0.prefix(while: { $0 == " " }).count }

@@ -14,7 +14,8 @@ struct Weave: ParsableCommand {
             woven from the current source, and that docs/ holds no Markdown GitHub renders wrongly — math \
             lines Markdown reads as lists, headings, quotes or blank lines; backslash escapes such as \\, \
             in math; inline math across lines; `|` in a table cell's math or code, and rows with the wrong \
-            number of cells; code lines over 100 characters.
+            number of cells; code lines over 100 characters — and that docs/README.md is the front page \
+            Chapters/Book.md, linking every chapter, with every link and picture it names present.
             """)
 
     @Argument(help: ArgumentHelp("Chapters to weave, as their folder names (all when none are given).", valueName: "chapter"))
@@ -28,6 +29,9 @@ struct Weave: ParsableCommand {
 
     @Flag(help: "Fail if a document in docs/ no longer matches its chapter's source, or has Markdown GitHub renders wrongly.")
     var check = false
+
+    /// The front page's source, in `Chapters/`; `Weave` copies it to `docs/README.md`.
+    static let frontPageSource = "Book.md"
 
     func run() throws {
         let rootURL = URL(fileURLWithPath: root, isDirectory: true)
@@ -56,10 +60,15 @@ struct Weave: ParsableCommand {
             if document.flatMap(Weaver.recordedFingerprint(in:)) != Weaver.fingerprint(source) { stale.append(chapter) }
             if let document { checkRendering(document, name: "\(chapter).md") }
         }
-        if let index = try? String(contentsOf: docsURL.appendingPathComponent("README.md"), encoding: .utf8) {
-            checkRendering(index, name: "README.md")
-        }
         var failures: [String] = []
+        let frontPage = try String(contentsOf: chaptersURL.appendingPathComponent(Self.frontPageSource), encoding: .utf8)
+        let index = try? String(contentsOf: docsURL.appendingPathComponent("README.md"), encoding: .utf8)
+        if let index { checkRendering(index, name: "README.md") }
+        if index != frontPage { failures.append("docs/README.md is not Chapters/\(Self.frontPageSource): run `swift run Weave`") }
+        let frontPageProblems = FrontPage.problems(in: frontPage, chapters: chapters) {
+            FileManager.default.fileExists(atPath: docsURL.appendingPathComponent($0).path)
+        }
+        failures += frontPageProblems.map { "Chapters/\(Self.frontPageSource): \($0)" }
         if !stale.isEmpty {
             failures.append("docs out of date for \(stale.joined(separator: ", ")): run the chapter(s), then `swift run Weave`")
         }
@@ -74,12 +83,10 @@ struct Weave: ParsableCommand {
     private func weave(_ chapters: [String], rootURL: URL, chaptersURL: URL, docsURL: URL) throws {
         let files = FileManager.default
         try files.createDirectory(at: docsURL, withIntermediateDirectories: true)
-        var index = "# GenerativeSwift — the book\n\nThe chapters in reading order. Each page is woven from the chapter's source and a default run of it.\n\n"
         for chapter in chapters {
             let sourcePath = "Chapters/\(chapter)/main.swift"
             let sourceText = try String(contentsOf: rootURL.appendingPathComponent(sourcePath), encoding: .utf8)
             let source = LiterateSource(sourceText)
-            index += "1. [\(source.title ?? chapter)](\(chapter).md)\n"
             guard only.isEmpty || only.contains(chapter) else { continue }
             let runURL = URL(fileURLWithPath: output, relativeTo: rootURL).appendingPathComponent(chapter)
             guard let transcript = try? Transcript.load(from: runURL.appendingPathComponent("transcript.json")) else {
@@ -100,6 +107,7 @@ struct Weave: ParsableCommand {
             try document.write(to: docsURL.appendingPathComponent("\(chapter).md"), atomically: true, encoding: .utf8)
             print("wove docs/\(chapter).md (\(transcript.entries.count) outputs)")
         }
-        try index.write(to: docsURL.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+        let frontPage = try String(contentsOf: chaptersURL.appendingPathComponent(Self.frontPageSource), encoding: .utf8)
+        try frontPage.write(to: docsURL.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
     }
 }

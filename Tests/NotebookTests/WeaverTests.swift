@@ -28,7 +28,6 @@ import Testing
             .code("let b = 2", lines: 12...12),
             .prose("Short block."),
         ])
-        #expect(parsed.title == "Title")
     }
 
     /// A chapter's code sits in one `do` block: its cells lose the common indentation, not their nesting.
