@@ -1,15 +1,17 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.2
 import PackageDescription
 
 /// Numeric code is compiled optimised in every configuration: `swift test` builds debug, and
-/// unoptimised tensor kernels run ~100× slower. Naming the CPU lets `SIMD8<Float>` become real
-/// vector instructions instead of a library call per lane.
+/// unoptimised tensor kernels run ~100× slower. With the `NativeCPU` trait (on by default) it is
+/// also compiled for the processor that builds it, so that `SIMD8<Float>` becomes AVX2 or AVX-512
+/// instructions with fused multiply-adds; a package that ships its binaries to other machines
+/// depends on this one with `traits: []` and gets code for any x86-64.
 let numericSettings: [SwiftSetting] = {
-    var flags = ["-O"]
+    var settings: [SwiftSetting] = [.unsafeFlags(["-O"])]
     #if arch(x86_64)
-    flags += ["-target-cpu", "native"]
+    settings.append(.unsafeFlags(["-target-cpu", "native"], .when(traits: ["NativeCPU"])))
     #endif
-    return [.unsafeFlags(flags)]
+    return settings
 }()
 
 let package = Package(
@@ -24,6 +26,10 @@ let package = Package(
         .library(name: "GenerativeModels", targets: ["GenerativeModels"]),
         .executable(name: "Evaluate", targets: ["Evaluate"]),
         .executable(name: "Bench", targets: ["Bench"]),
+    ],
+    traits: [
+        .trait(name: "NativeCPU", description: "Compile the numeric code for the processor that builds it (x86-64: its vector width and FMA)."),
+        .default(enabledTraits: ["NativeCPU"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),

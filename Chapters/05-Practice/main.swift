@@ -86,8 +86,9 @@ do {
      ## 5.1 · The three models
 
      Each chapter left its trained model in a checkpoint: the DCGAN's generator (chapter 2), the VAE
-     (chapter 3) and the diffusion U-Net with its averaged weights (chapter 4). `SavedGenerator` reads
-     one back, working out the architecture from the shapes of the stored weights — the same loader
+     (chapter 3) and the diffusion U-Net with its averaged weights (chapter 4). Each checkpoint also
+     records which model it holds and the configuration that built it (widths, latent size, classes),
+     so `SavedGenerator` rebuilds that network and loads the weights into it — the same loader
      behind the `Sample` tool (`swift run -c release Sample --checkpoint output/04-Diffusion/diffusion.safetensors`).
      */
     /// A chapter whose trained model this chapter uses; when the model has to be trained first,

@@ -6,6 +6,8 @@ import Foundation
 ///
 /// Tensor names: `<model>.<PyTorch state-dict name>` (so `generator.main.0.weight` loads into a
 /// PyTorch module after stripping the prefix), `optimizer.<name>.<index>.exp_avg`, `ema.<name>.<index>`.
+/// A ``ConfigurableModel`` also records its kind and configuration in the metadata
+/// (`model.<name>.kind`, `model.<name>.configuration`), from which ``restore(_:named:from:url:)`` builds it.
 public struct Checkpoint {
     public var models: [(name: String, module: any Module)] = []
     public var optimizers: [(name: String, optimizer: any Optimizer)] = []
@@ -28,6 +30,11 @@ public struct Checkpoint {
         }
         for (name, module) in models {
             file.tensors += module.stateDict().map { ("\(name).\($0.name)", $0.tensor) }
+            if let model = module as? any ConfigurableModel {
+                let configuration = model.configuration
+                file.metadata[Self.kindKey(name)] = type(of: configuration).kind
+                file.metadata[Self.configurationKey(name)] = configuration.json
+            }
         }
         for (name, optimizer) in optimizers {
             let state = optimizer.stateDict()

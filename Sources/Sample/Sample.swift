@@ -15,9 +15,11 @@ struct Sample: ParsableCommand {
         discussion: """
             Works with the GAN chapter's dcgan.safetensors, wgan-gp.safetensors and cgan.safetensors, the \
             VAE chapter's vae.safetensors, vae-2d.safetensors and cvae.safetensors, and the diffusion \
-            chapter's diffusion.safetensors (sampled with its averaged weights). The model's size is read \
-            from the file. Class-conditional models need --class or --every-class; the diffusion model also \
-            draws without a class. --sampler, --steps and --guidance apply to the diffusion model only.
+            chapter's diffusion.safetensors (sampled with its averaged weights). The model is built from the \
+            configuration the checkpoint records. Class-conditional models need --class or --every-class; the diffusion model also \
+            draws without a class. --sampler, --steps and --guidance apply to the diffusion model only. \
+            --export-state-dict writes the network's weights under PyTorch's names, for load_state_dict(strict=True) \
+            (the README shows the matching PyTorch classes).
             """)
 
     @Option(help: ArgumentHelp("A checkpoint written by a chapter (.safetensors).", valueName: "path"))
@@ -46,6 +48,9 @@ struct Sample: ParsableCommand {
 
     @Option(help: ArgumentHelp("Classifier-free guidance scale w ≥ 0 for a class-conditional diffusion model (default 0).", valueName: "w"))
     var guidance: Double?
+
+    @Option(help: ArgumentHelp("Write the network's weights as a PyTorch state dict (.safetensors) instead of drawing.", valueName: "path"))
+    var exportStateDict: String?
 
     @Option(help: "Images per row of the grid (default: up to 16).")
     var columns: Int?
@@ -89,6 +94,12 @@ struct Sample: ParsableCommand {
         let model: SavedGenerator
         do { model = try SavedGenerator.load(from: URL(fileURLWithPath: checkpoint)) } catch {
             throw SampleError(problem: "cannot use \(checkpoint): \(error)")
+        }
+        if let exportStateDict {
+            let state = model.pytorchStateDict
+            try state.write(to: URL(fileURLWithPath: exportStateDict))
+            print("wrote the \(state.tensors.count) weights and buffers of the \(model.summary) to \(exportStateDict)")
+            return
         }
         var isDiffusion = false
         if case .diffusion = model { isDiffusion = true }

@@ -14,6 +14,10 @@ public struct SafeTensorsError: Error, CustomStringConvertible {
 /// Named tensors in the safetensors format, which PyTorch, JAX and Hugging Face read:
 /// an 8-byte little-endian header length, a JSON header mapping each name to its dtype, shape and
 /// byte range, free-form string metadata under `__metadata__`, then the raw little-endian data.
+///
+/// Tensors are written as F32 or F64. Reading also takes what PyTorch writes beside them: half
+/// precision (F16, BF16) becomes float32 and integers and booleans (`num_batches_tracked` is I64)
+/// become float64, both without rounding; an integer float64 cannot hold exactly is an error.
 public struct SafeTensors {
     /// The tensors, in the order they are written.
     public var tensors: [(name: String, tensor: Tensor)]
@@ -125,27 +129,110 @@ public struct SafeTensors {
                   let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw fail("entry '\(key)' lacks a dtype, shape or data_offsets")
             }
-            let dtype: DType
-            switch dtypeName {
-            case "F32": dtype = .float32
-            case "F64": dtype = .float64
-            default: throw fail("entry '\(key)' has dtype \(dtypeName); only F32 and F64 are supported")
+            guard let element = StoredElement(rawValue: dtypeName) else {
+                throw fail("entry '\(key)' has dtype \(dtypeName); this reader takes "
+                           + StoredElement.allCases.map(\.rawValue).joined(separator: ", "))
             }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("entry '\(key)' has a negative size in \(shape)") }
-            guard let byteCount = Shape.checkedByteCount(shape, elementSize: dtype.byteCount) else {
+            guard let byteCount = Shape.checkedByteCount(shape, elementSize: element.byteCount) else {
                 throw fail("entry '\(key)': shape \(shape) of \(dtypeName) needs more bytes than an Int can count")
             }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, end >= begin, end <= bytes.count - dataStart, end - begin == byteCount else {
                 throw fail("entry '\(key)': bytes \(begin)..<\(end) do not hold shape \(shape) of \(dtypeName) inside the \(bytes.count - dataStart) data bytes")
             }
-            let tensor = Tensor(uninitialized: shape, dtype: dtype)
-            bytes.withUnsafeBytes { raw in
-                tensor.storage.raw.copyMemory(from: raw.baseAddress! + dataStart + begin, byteCount: end - begin)
+            let tensor = Tensor(uninitialized: shape, dtype: element.dtype)
+            try bytes.withUnsafeBytes { raw in
+                let stored = UnsafeRawBufferPointer(rebasing: raw[(dataStart + begin)..<(dataStart + end)])
+                if let problem = element.decode(stored, into: tensor) { throw fail("entry '\(key)' \(problem)") }
             }
             entries.append((key, begin, tensor))
         }
         self.tensors = entries.sorted { $0.begin < $1.begin }.map { ($0.name, $0.tensor) }
         self.metadata = metadata
+    }
+}
+
+/// An element type of the safetensors format, and how it becomes a tensor's dtype.
+private enum StoredElement: String, CaseIterable {
+    case F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL
+
+    var byteCount: Int {
+        switch self {
+        case .F64, .I64, .U64: 8
+        case .F32, .I32, .U32: 4
+        case .F16, .BF16, .I16, .U16: 2
+        case .I8, .U8, .BOOL: 1
+        }
+    }
+
+    /// Every value of the narrow floats fits float32 exactly; integers need float64's 53-bit significand.
+    var dtype: DType {
+        switch self {
+        case .F32, .F16, .BF16: .float32
+        default: .float64
+        }
+    }
+
+    /// Integers whose magnitude is at most this are exact in float64.
+    private static let largestExactInteger: UInt64 = 1 << 53
+
+    /// Converts the little-endian elements in `stored` into `tensor`; returns what is wrong with a
+    /// value that has no exact float, or nil.
+    func decode(_ stored: UnsafeRawBufferPointer, into tensor: Tensor) -> String? {
+        let count = tensor.count
+        func load<T: FixedWidthInteger>(_: T.Type, _ index: Int) -> T {
+            T(littleEndian: stored.loadUnaligned(fromByteOffset: index * MemoryLayout<T>.size, as: T.self))
+        }
+        switch self {
+        case .F64, .F32:
+            if let source = stored.baseAddress { tensor.storage.raw.copyMemory(from: source, byteCount: stored.count) }
+            return nil
+        case .F16, .BF16:
+            let floats = tensor.storage.buffer(Float.self)
+            for index in 0..<count {
+                let bits = load(UInt16.self, index)
+                floats[index] = self == .BF16 ? Float(bitPattern: UInt32(bits) << 16) : Self.float(half: bits)
+            }
+            return nil
+        default:
+            let doubles = tensor.storage.buffer(Double.self)
+            for index in 0..<count {
+                let value: Double
+                switch self {
+                case .I64, .U64:
+                    let bits = load(UInt64.self, index)
+                    let negative = self == .I64 && Int64(bitPattern: bits) < 0
+                    let magnitude = negative ? Int64(bitPattern: bits).magnitude : bits
+                    guard magnitude <= Self.largestExactInteger else {
+                        return "holds the integer \(negative ? "-" : "")\(magnitude), which float64 cannot hold exactly"
+                    }
+                    value = negative ? -Double(magnitude) : Double(magnitude)
+                case .I32: value = Double(Int32(bitPattern: load(UInt32.self, index)))
+                case .U32: value = Double(load(UInt32.self, index))
+                case .I16: value = Double(Int16(bitPattern: load(UInt16.self, index)))
+                case .U16: value = Double(load(UInt16.self, index))
+                case .I8: value = Double(Int8(bitPattern: load(UInt8.self, index)))
+                case .U8: value = Double(load(UInt8.self, index))
+                default:                                                    // BOOL: one byte, 0 or 1
+                    let byte = load(UInt8.self, index)
+                    guard byte <= 1 else { return "holds the byte \(byte) where a BOOL is 0 or 1" }
+                    value = Double(byte)
+                }
+                doubles[index] = value
+            }
+            return nil
+        }
+    }
+
+    /// The IEEE 754 binary16 value with these bits: 1 sign, 5 exponent (bias 15), 10 fraction bits.
+    static func float(half bits: UInt16) -> Float {
+        let sign: Float = bits & 0x8000 == 0 ? 1 : -1
+        let exponent = Int(bits >> 10 & 0x1F), fraction = Float(bits & 0x3FF)
+        switch exponent {
+        case 0: return sign * fraction * 0x1p-24                          // zero and subnormals
+        case 31: return fraction == 0 ? sign * .infinity : .nan
+        default: return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+        }
     }
 }

@@ -3,11 +3,12 @@ import Foundation
 import GenerativeModels
 import ImageIO
 import Testing
+import TestSupport
 
 /// The `Evaluate` executable, run as a reader would run it.
 @Suite struct EvaluateCommandTests {
     /// Runs Evaluate with the book's classifier.
-    func evaluate(_ arguments: [String]) throws -> CommandRun { try CommandRun("Evaluate", arguments) }
+    func evaluate(_ arguments: [String]) throws -> ProcessRun { try ProcessRun(product: "Evaluate", arguments) }
 
     @Test func scoresAFolderOfRealImages() throws {
         let count = 300
@@ -35,7 +36,7 @@ import Testing
         let clean = try evaluate(["--real", "400", "--json"])
         let noisy = try evaluate(["--real", "400", "--noise", "0.4", "--json"])
         #expect(clean.status == 0 && noisy.status == 0, "\(clean.standardError)\(noisy.standardError)")
-        func fid(_ run: CommandRun) throws -> Double {
+        func fid(_ run: ProcessRun) throws -> Double {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any])
             return try #require(object["fid_fmnist"] as? Double)
         }

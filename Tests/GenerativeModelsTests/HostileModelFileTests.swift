@@ -3,8 +3,8 @@ import Foundation
 import NeuralNetworks
 import Testing
 
-/// Model files whose shapes or configuration describe no model this library builds — or one far
-/// larger than the file — are refused by name before any network is built from them.
+/// Model files whose configuration describes no model this library builds, one far larger than
+/// the file, or one its tensors do not fit, are refused with a message naming the problem.
 @Suite struct HostileModelFileTests {
     /// A file holding `tensors` (zeros of the given shapes) and `metadata`.
     private func file(_ tensors: [(String, [Int])], metadata: [String: String] = [:]) throws -> URL {
@@ -13,48 +13,59 @@ import Testing
         return url
     }
 
-    /// What `SavedGenerator.load` says about a file of `tensors`, after the file's path.
-    private func refusal(_ tensors: [(String, [Int])]) throws -> String {
-        let url = try file(tensors)
+    /// What `SavedGenerator.load` says about a file of `tensors` and `metadata`, after the file's path.
+    private func refusal(_ tensors: [(String, [Int])], metadata: [String: String]) throws -> String {
+        let url = try file(tensors, metadata: metadata)
         defer { try? FileManager.default.removeItem(at: url) }
-        let error = try #require(throws: SavedGeneratorError.self) { try SavedGenerator.load(from: url) }
-        guard case .inconsistent(let file, let problem) = error, file == url else { return "\(error)" }
-        return problem
+        do { _ = try SavedGenerator.load(from: url) } catch let error as SafeTensorsError {
+            return error.file == url.path ? error.problem : "\(error)"
+        } catch {
+            return "\(error)".replacingOccurrences(of: url.path, with: "FILE")
+        }
+        return "loaded"
     }
 
-    @Test func aUNetWiderThanItsFile() throws {
-        // A width of 100 000 would build convolutions of 10^11 weights; the file holds 900 000.
-        #expect(try refusal([("unet.conv_in.weight", [100_000, 1, 3, 3])]) == "unet.rb_m2.conv2.weight is missing")
-        #expect(try refusal([("unet.conv_in.weight", [16, 1, 3, 3]), ("unet.rb_m2.conv2.weight", [32, 32, 3, 3])])
-                == "unet.rb_m2.conv2.weight has shape [32, 32, 3, 3]; width 16 needs [64, 64, 3, 3]")
-        #expect(try refusal([("unet.conv_in.weight", [12, 1, 3, 3])]) == "unet.conv_in.weight has 12 output channels; a TinyUNet's width is a multiple of 8")
-        #expect(try refusal([("unet.conv_in.weight", [8])]) == "unet.conv_in.weight has shape [8]; expected 4 sizes of at least 1")
-        #expect(try refusal([("unet.conv_in.weight", [8, 1, 3, 3]), ("unet.rb_m2.conv2.weight", [32, 32, 3, 3]),
-                             ("unet.class_embedding.weight", [1, 128])])
-                == "unet.class_embedding.weight has 1 rows; it needs the classes and a \"no class\" row")
+    /// The metadata that describes model `name` as `configuration`.
+    private func describing<C: ModelConfiguration>(_ name: String, as configuration: C) -> [String: String] {
+        ["model.\(name).kind": C.kind, "model.\(name).configuration": configuration.json]
     }
 
-    @Test func aGeneratorWhoseLayersDoNotChain() throws {
-        let layers: [(String, [Int])] = [("generator.main.0.weight", [20, 16, 4, 4]), ("generator.main.3.weight", [16, 8, 4, 4]),
-                                         ("generator.main.6.weight", [8, 4, 4, 4]), ("generator.main.9.weight", [4, 1, 4, 4])]
-        var unchained = layers
-        unchained[2].1 = [1000, 4, 4, 4]
-        #expect(try refusal(unchained) == "the generator's transposed convolutions do not chain: [16, 8, 4, 4] then [1000, 4, 4, 4]")
-        #expect(try refusal(layers + [("generator.label_embedding.weight", [20, 20])])
-                == "generator.main.0.weight takes 20 channels, no more than its 20 classes: no latent")
-        #expect(try refusal(layers + [("generator.label_embedding.weight", [10, 3])])
-                == "generator.label_embedding.weight has shape [10, 3]; expected [classes, classes]")
+    @Test func aConfigurationTooLargeToBuild() throws {
+        // A width of 100 000 would build convolutions of 10^11 weights; the file holds one tensor.
+        let wide = describing("unet", as: TinyUNet.Configuration(width: 100_000))
+        #expect(try refusal([("unet.conv_in.weight", [8, 1, 3, 3])], metadata: wide)
+                == "TinyUNet configuration: width must be a multiple of 8 from 8 to 256 (GroupNorm uses 8 groups), got 100000")
+        let latent = describing("generator", as: DCGANGenerator.Configuration(latentCount: 1 << 40))
+        #expect(try refusal([], metadata: latent) == "DCGANGenerator configuration: latentCount must be 1…512, got 1099511627776")
+        let widths = describing("vae", as: VariationalAutoencoder.Configuration(widths: [4, 8]))
+        #expect(try refusal([], metadata: widths) == "VariationalAutoencoder configuration: needs three widths of 1…512, got [4, 8]")
     }
 
-    @Test func aVAEWhoseHeadsDoNotFitItsEncoder() throws {
-        let encoder: [(String, [Int])] = [("vae.encoder.conv1.weight", [4, 1, 4, 4]), ("vae.encoder.conv2.weight", [8, 4, 4, 4]),
-                                          ("vae.encoder.conv3.weight", [16, 8, 4, 4])]
-        #expect(try refusal(encoder + [("vae.encoder.fc_mu.weight", [5, 100]), ("vae.decoder.fc.weight", [256, 5])])
-                == "vae.encoder.fc_mu.weight has shape [5, 100] and vae.decoder.fc.weight [256, 5]; encoder width 16 does not fit them")
-        var unchained = encoder
-        unchained[1].1 = [8, 5, 4, 4]
-        #expect(try refusal(unchained + [("vae.encoder.fc_mu.weight", [5, 256]), ("vae.decoder.fc.weight", [256, 5])])
-                == "vae's encoder convolutions do not chain: [4, 1, 4, 4] then [8, 5, 4, 4]")
+    @Test func aConfigurationThatDoesNotFitItsTensors() throws {
+        var rng = RandomGenerator(seed: 3)
+        let small = DCGANGenerator(latentCount: 4, widths: [16, 8, 4], using: &rng)
+        let tensors = small.stateDict().map { ("generator.\($0.name)", $0.tensor.shape) }
+        let wider = describing("generator", as: DCGANGenerator.Configuration(latentCount: 4, widths: [16, 8, 8]))
+        #expect(try refusal(tensors, metadata: wider)
+                == "its DCGANGenerator configuration {\"classCount\":0,\"imageChannels\":1,\"latentCount\":4,\"widths\":[16,8,8]} "
+                   + "does not fit the tensors under 'generator.': state dict: 'main.6.weight' has shape [8, 4, 4, 4], the module expects [8, 8, 4, 4]")
+        let fits = describing("generator", as: small.configuration)
+        #expect(try refusal(tensors, metadata: fits) == "loaded")
+        #expect(try refusal(tensors.dropLast(), metadata: fits).hasSuffix("state dict: missing entry 'main.7.num_batches_tracked'"))
+        var unreadable = fits
+        unreadable["model.generator.configuration"] = "{\"latentCount\": \"four\"}"
+        #expect(try refusal(tensors, metadata: unreadable).hasPrefix("model.generator.configuration is not a readable DCGANGenerator configuration"))
+    }
+
+    @Test func aFileThatDescribesNoGenerator() throws {
+        #expect(try refusal([("generator.main.0.weight", [20, 16, 4, 4])], metadata: [:])
+                == "FILE describes no model in its metadata (model.<name>.kind): it is not a checkpoint of this library, "
+                   + "or one written before checkpoints described their models; train it again")
+        let critic = describing("critic", as: DCGANDiscriminator.Configuration())
+        #expect(try refusal([], metadata: critic)
+                == "FILE holds critic (DCGANDiscriminator), not exactly one of the image generators DCGANGenerator, VariationalAutoencoder, TinyUNet")
+        let two = describing("a", as: TinyUNet.Configuration()).merging(describing("b", as: VariationalAutoencoder.Configuration())) { a, _ in a }
+        #expect(try refusal([], metadata: two).hasPrefix("FILE holds a (TinyUNet), b (VariationalAutoencoder), not exactly one"))
     }
 
     /// A classifier cache whose configuration asks for a network wider than any the book trains.

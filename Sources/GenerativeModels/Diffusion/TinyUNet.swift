@@ -67,7 +67,8 @@ public final class TimeResidualBlock: Module {
 /// Its channel counts are `width`, 2·`width` and 4·`width` at 28, 14 and 7 pixels; `width` 32 is
 /// the `ddpm-step` benchmark workload's network (973,249 parameters). Halving `width` divides the
 /// convolutions' work by about four.
-public final class TinyUNet: Module {
+public final class TinyUNet: ConfigurableModel {
+    public let configuration: Configuration
     public let timeEmbedding1: Linear, timeEmbedding2: Linear
     public let inputConvolution: Conv2d
     public let down1Block: TimeResidualBlock, down1: Conv2d
@@ -78,11 +79,14 @@ public final class TinyUNet: Module {
     public let outputNorm: GroupNorm, outputConvolution: Conv2d
     public let classEmbedding: Embedding?
     public var isTraining = true
+    /// The side of the square images it takes: its encoder halves 28 to 14 to 7.
+    public static let imageSize = 28
 
     /// With `classCount`, a learned class embedding (plus one "no class" row, index `classCount`,
     /// for classifier-free guidance) is added to the time embedding.
     public init(imageChannels: Int = 1, width: Int = 32, classCount: Int = 0, using generator: inout RandomGenerator) {
         require(width > 0 && width % 8 == 0, "TinyUNet: width must be a positive multiple of 8 (GroupNorm uses 8 groups), got \(width)")
+        configuration = Configuration(imageChannels: imageChannels, width: width, classCount: classCount)
         let (c1, c2, c3) = (width, 2 * width, 4 * width)
         timeEmbedding1 = Linear(inputCount: 64, outputCount: 128, using: &generator)
         timeEmbedding2 = Linear(inputCount: 128, outputCount: 128, using: &generator)
@@ -113,7 +117,7 @@ public final class TinyUNet: Module {
     /// Predicts the noise in `x` (`[B, C, 28, 28]`) at integer steps `timesteps` (and, if
     /// conditional, for `labels`, where `classCount` means "no class").
     public func callAsFunction(_ x: Tensor, timesteps: [Int], labels: [Int]? = nil) -> Tensor {
-        require(x.rank == 4 && x.shape[2] == 28 && x.shape[3] == 28 && timesteps.count == x.shape[0],
+        require(x.rank == 4 && x.shape[2] == Self.imageSize && x.shape[3] == Self.imageSize && timesteps.count == x.shape[0],
                 "TinyUNet: expected [B, C, 28, 28] with B timesteps, got \(x.shape) and \(timesteps.count)")
         var time = timeEmbedding2(timeEmbedding1(sinusoidalEmbedding(timesteps, dtype: x.dtype)).silu())   // [B, 128]
         if let classEmbedding {
@@ -130,5 +134,29 @@ public final class TinyUNet: Module {
         h = up2Convolution(h.upsampledNearest(scale: 2))                              // [B, 32, 28, 28]
         h = up2Block(Tensor.concatenate([h, skip1], alongAxis: 1), time: time)        // [B, 32, 28, 28]
         return outputConvolution(outputNorm(h).silu())                                // [B, C, 28, 28]
+    }
+}
+
+extension TinyUNet {
+    /// What builds a ``TinyUNet``. With classes, label `classCount` is "no class", the null label
+    /// of classifier-free guidance.
+    public struct Configuration: ModelConfiguration {
+        public static let kind = "TinyUNet"
+        public var imageChannels: Int, width: Int, classCount: Int
+
+        public init(imageChannels: Int = 1, width: Int = 32, classCount: Int = 0) {
+            (self.imageChannels, self.width, self.classCount) = (imageChannels, width, classCount)
+        }
+
+        public func validate() throws {
+            try check((1...4).contains(imageChannels), "imageChannels must be 1…4, got \(imageChannels)")
+            try check((8...256).contains(width) && width % 8 == 0, "width must be a multiple of 8 from 8 to 256 (GroupNorm uses 8 groups), got \(width)")
+            try check((0...100).contains(classCount), "classCount must be 0…100, got \(classCount)")
+        }
+    }
+
+    public convenience init(_ configuration: Configuration, using generator: inout RandomGenerator) {
+        self.init(imageChannels: configuration.imageChannels, width: configuration.width, classCount: configuration.classCount,
+                  using: &generator)
     }
 }

@@ -6,7 +6,8 @@ import NeuralNetworks
 ///
 /// With `classCount`, it is class-conditional: a learned embedding of the label is appended to the
 /// latent vector, so the same network can be asked for a particular class.
-public final class DCGANGenerator: Module {
+public final class DCGANGenerator: ConfigurableModel {
+    public let configuration: Configuration
     public let latentCount: Int
     public let classCount: Int
     /// Present for a class-conditional generator.
@@ -19,6 +20,7 @@ public final class DCGANGenerator: Module {
     public init(latentCount: Int = 100, widths: [Int] = [512, 256, 128], imageChannels: Int = 1, classCount: Int = 0,
                 using generator: inout RandomGenerator) {
         require(widths.count == 3, "DCGANGenerator: expected three widths, got \(widths)")
+        configuration = Configuration(latentCount: latentCount, widths: widths, imageChannels: imageChannels, classCount: classCount)
         self.latentCount = latentCount
         self.classCount = classCount
         labelEmbedding = classCount > 0 ? Embedding(count: classCount, dimension: classCount, using: &generator) : nil
@@ -62,7 +64,8 @@ public final class DCGANGenerator: Module {
 /// `batchNorm: false` leaves the normalisation out, as a WGAN-GP critic must: its gradient
 /// penalty is per sample, and BatchNorm mixes the samples of a batch. With `classCount`, a learned
 /// embedding of the label is added as one more 32×32 input channel.
-public final class DCGANDiscriminator: Module {
+public final class DCGANDiscriminator: ConfigurableModel {
+    public let configuration: Configuration
     public let classCount: Int
     public let labelEmbedding: Embedding?
     public let main: Sequential
@@ -72,6 +75,7 @@ public final class DCGANDiscriminator: Module {
     public init(widths: [Int] = [128, 256, 512], imageChannels: Int = 1, classCount: Int = 0, batchNorm: Bool = true,
                 using generator: inout RandomGenerator) {
         require(widths.count == 3, "DCGANDiscriminator: expected three widths, got \(widths)")
+        configuration = Configuration(widths: widths, imageChannels: imageChannels, classCount: classCount, batchNorm: batchNorm)
         self.classCount = classCount
         labelEmbedding = classCount > 0 ? Embedding(count: classCount, dimension: 32 * 32, using: &generator) : nil
         let input = imageChannels + (classCount > 0 ? 1 : 0)
@@ -104,5 +108,52 @@ public final class DCGANDiscriminator: Module {
             input = Tensor.concatenate([images, labelEmbedding(labels).reshaped([batch, 1, 32, 32])], alongAxis: 1)
         }
         return main(input).reshaped([batch])
+    }
+}
+
+extension DCGANGenerator {
+    /// What builds a ``DCGANGenerator``; the defaults are the source's generator.
+    public struct Configuration: ModelConfiguration {
+        public static let kind = "DCGANGenerator"
+        public var latentCount: Int, widths: [Int], imageChannels: Int, classCount: Int
+
+        public init(latentCount: Int = 100, widths: [Int] = [512, 256, 128], imageChannels: Int = 1, classCount: Int = 0) {
+            (self.latentCount, self.widths, self.imageChannels, self.classCount) = (latentCount, widths, imageChannels, classCount)
+        }
+
+        public func validate() throws {
+            try check((1...512).contains(latentCount), "latentCount must be 1…512, got \(latentCount)")
+            try check(widths.count == 3 && widths.allSatisfy { (1...1024).contains($0) }, "needs three widths of 1…1024, got \(widths)")
+            try check((1...4).contains(imageChannels), "imageChannels must be 1…4, got \(imageChannels)")
+            try check((0...100).contains(classCount), "classCount must be 0…100, got \(classCount)")
+        }
+    }
+
+    public convenience init(_ configuration: Configuration, using generator: inout RandomGenerator) {
+        self.init(latentCount: configuration.latentCount, widths: configuration.widths, imageChannels: configuration.imageChannels,
+                  classCount: configuration.classCount, using: &generator)
+    }
+}
+
+extension DCGANDiscriminator {
+    /// What builds a ``DCGANDiscriminator``; the defaults are the source's discriminator.
+    public struct Configuration: ModelConfiguration {
+        public static let kind = "DCGANDiscriminator"
+        public var widths: [Int], imageChannels: Int, classCount: Int, batchNorm: Bool
+
+        public init(widths: [Int] = [128, 256, 512], imageChannels: Int = 1, classCount: Int = 0, batchNorm: Bool = true) {
+            (self.widths, self.imageChannels, self.classCount, self.batchNorm) = (widths, imageChannels, classCount, batchNorm)
+        }
+
+        public func validate() throws {
+            try check(widths.count == 3 && widths.allSatisfy { (1...1024).contains($0) }, "needs three widths of 1…1024, got \(widths)")
+            try check((1...4).contains(imageChannels), "imageChannels must be 1…4, got \(imageChannels)")
+            try check((0...100).contains(classCount), "classCount must be 0…100, got \(classCount)")
+        }
+    }
+
+    public convenience init(_ configuration: Configuration, using generator: inout RandomGenerator) {
+        self.init(widths: configuration.widths, imageChannels: configuration.imageChannels, classCount: configuration.classCount,
+                  batchNorm: configuration.batchNorm, using: &generator)
     }
 }

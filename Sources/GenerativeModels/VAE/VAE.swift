@@ -6,7 +6,8 @@ import NeuralNetworks
 ///
 /// With `classCount`, it is class-conditional: a one-hot label joins the encoder's features before
 /// its heads and the latent vector before the decoder, so q(z | x, y) and p(x | z, y).
-public final class VariationalAutoencoder: Module {
+public final class VariationalAutoencoder: ConfigurableModel {
+    public let configuration: Configuration
     public let latentCount: Int, classCount: Int
     public let conv1: Conv2d, conv2: Conv2d, conv3: Conv2d
     public let meanHead: Linear, logVarianceHead: Linear
@@ -18,6 +19,7 @@ public final class VariationalAutoencoder: Module {
     public init(imageChannels: Int = 1, latentCount: Int = 32, widths: [Int] = [32, 64, 128], classCount: Int = 0,
                 using generator: inout RandomGenerator) {
         require(widths.count == 3, "VariationalAutoencoder: expected three widths, got \(widths)")
+        configuration = Configuration(imageChannels: imageChannels, latentCount: latentCount, widths: widths, classCount: classCount)
         self.latentCount = latentCount
         self.classCount = classCount
         let features = widths[2] * 4 * 4
@@ -68,5 +70,29 @@ public final class VariationalAutoencoder: Module {
     /// z = μ + σ ⊙ ε with ε ~ N(0, I): the reparameterisation trick.
     public static func reparameterize(mean: Tensor, logVariance: Tensor, using generator: inout RandomGenerator) -> Tensor {
         mean + (logVariance * 0.5).exp() * Tensor.randomNormal(mean.shape, dtype: mean.dtype, using: &generator)
+    }
+}
+
+extension VariationalAutoencoder {
+    /// What builds a ``VariationalAutoencoder``; the defaults are the source's, with a 32-number latent.
+    public struct Configuration: ModelConfiguration {
+        public static let kind = "VariationalAutoencoder"
+        public var imageChannels: Int, latentCount: Int, widths: [Int], classCount: Int
+
+        public init(imageChannels: Int = 1, latentCount: Int = 32, widths: [Int] = [32, 64, 128], classCount: Int = 0) {
+            (self.imageChannels, self.latentCount, self.widths, self.classCount) = (imageChannels, latentCount, widths, classCount)
+        }
+
+        public func validate() throws {
+            try check((1...4).contains(imageChannels), "imageChannels must be 1…4, got \(imageChannels)")
+            try check((1...512).contains(latentCount), "latentCount must be 1…512, got \(latentCount)")
+            try check(widths.count == 3 && widths.allSatisfy { (1...512).contains($0) }, "needs three widths of 1…512, got \(widths)")
+            try check((0...100).contains(classCount), "classCount must be 0…100, got \(classCount)")
+        }
+    }
+
+    public convenience init(_ configuration: Configuration, using generator: inout RandomGenerator) {
+        self.init(imageChannels: configuration.imageChannels, latentCount: configuration.latentCount, widths: configuration.widths,
+                  classCount: configuration.classCount, using: &generator)
     }
 }
