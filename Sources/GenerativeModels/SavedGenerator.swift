@@ -48,6 +48,51 @@ public enum SavedGenerator {
         }
     }
 
+    /// A PyTorch module of the source whose state dict ``load(pytorchStateDict:module:configuration:)`` reads.
+    public enum PyTorchModule: String, CaseIterable, Sendable {
+        /// The source's DCGAN `Generator`: `main.0.weight`, `main.1.running_mean`, …
+        case dcganGenerator = "dcgan-generator"
+        /// The source's VAE `Decoder`: `fc.weight`, `conv1.weight`, …
+        case vaeDecoder = "vae-decoder"
+    }
+
+    /// Restores a generator from a state dict PyTorch wrote (`safetensors.torch.save_file(module.state_dict(), …)`)
+    /// for one of the source's modules. Such a file says nothing about the network's sizes, so
+    /// they are `configuration`'s (the source's sizes, one image channel, when nil); the file's
+    /// tensors must fit them exactly. Integer buffers and half-precision weights are converted.
+    /// For the VAE decoder, only the decoder is loaded: the model can draw, not encode.
+    /// - Throws: ``SafeTensorsError`` when the file cannot be read, the configuration is out of
+    ///   range or its tensors do not fit it.
+    public static func load(pytorchStateDict url: URL, module: PyTorchModule, configuration json: String? = nil) throws -> SavedGenerator {
+        let file = try SafeTensors(contentsOf: url)
+        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: url.path, problem: problem) }
+        func configuration<C: ModelConfiguration>(_: C.Type, default value: C) throws -> C {
+            guard let json else { return value }
+            let decoded: C
+            do { decoded = try JSONDecoder().decode(C.self, from: Data(json.utf8)) } catch {
+                throw fail("the configuration \(json) is not a \(C.kind) configuration (\(error))")
+            }
+            do { try decoded.validate() } catch { throw fail("\(error)") }
+            return decoded
+        }
+        let entries = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
+        var rng = RandomGenerator(seed: 0)                  // initial weights, all those loaded replaced by the file's
+        let restored: SavedGenerator, kind: String, prefix: String
+        switch module {
+        case .dcganGenerator:
+            let model = DCGANGenerator(try configuration(DCGANGenerator.Configuration.self, default: .init()), using: &rng)
+            (restored, kind, prefix) = (.gan(model), DCGANGenerator.Configuration.kind, "")
+        case .vaeDecoder:
+            let model = VariationalAutoencoder(try configuration(VariationalAutoencoder.Configuration.self, default: .init()), using: &rng)
+            (restored, kind, prefix) = (.vae(model), VariationalAutoencoder.Configuration.kind, "decoder.")
+        }
+        do { try restored.network.load(stateDict: entries, under: prefix) } catch {
+            throw fail("it is not a state dict of the \(module.rawValue) \(kind) configuration \(restored.network.configuration.json) describes: \(error)")
+        }
+        restored.network.eval()
+        return restored
+    }
+
     private static func copy(_ source: Tensor, into parameter: Tensor, name: String, url: URL) throws {
         guard source.shape == parameter.shape else {
             throw SavedGeneratorError.inconsistent(url, problem: "\(name) has shape \(source.shape) where the model's weight has \(parameter.shape)")

@@ -51,8 +51,12 @@ extension Module {
 
     /// Copies values into the module's tensors by name. Every name must be present with the
     /// same shape; extra entries are an error too, as in PyTorch's strict loading.
-    public func load(stateDict entries: [String: Tensor]) throws {
-        let own = stateDict()
+    ///
+    /// With a `prefix` (`"decoder."`), only the tensors whose names start with it are loaded, from
+    /// entries named without it: a state dict of one part of the model, such as PyTorch writes for
+    /// a sub-module, loaded as strictly.
+    public func load(stateDict entries: [String: Tensor], under prefix: String = "") throws {
+        let own = stateDict().compactMap { $0.name.hasPrefix(prefix) ? (name: String($0.name.dropFirst(prefix.count)), tensor: $0.tensor) : nil }
         let ownNames = Set(own.map(\.name))
         if let extra = entries.keys.sorted().first(where: { !ownNames.contains($0) }) {
             throw StateDictError.unexpectedName(extra)

@@ -19,7 +19,8 @@ struct Sample: ParsableCommand {
             configuration the checkpoint records. Class-conditional models need --class or --every-class; the diffusion model also \
             draws without a class. --sampler, --steps and --guidance apply to the diffusion model only. \
             --export-state-dict writes the network's weights under PyTorch's names, for load_state_dict(strict=True) \
-            (the README shows the matching PyTorch classes).
+            (Scripts/pytorch_models.py defines the matching PyTorch classes). --pytorch-module reads a state dict \
+            PyTorch wrote for the source's DCGAN generator or VAE decoder.
             """)
 
     @Option(help: ArgumentHelp("A checkpoint written by a chapter (.safetensors).", valueName: "path"))
@@ -49,6 +50,14 @@ struct Sample: ParsableCommand {
     @Option(help: ArgumentHelp("Classifier-free guidance scale w ≥ 0 for a class-conditional diffusion model (default 0).", valueName: "w"))
     var guidance: Double?
 
+    @Option(help: ArgumentHelp("Read --checkpoint as a state dict PyTorch wrote for the source's DCGAN generator or VAE decoder.",
+                               valueName: "dcgan-generator|vae-decoder"))
+    var pytorchModule: String?
+
+    @Option(help: ArgumentHelp("With --pytorch-module: the network's sizes as JSON, such as {\"latentCount\":100,\"widths\":[512,256,128],\"imageChannels\":3,\"classCount\":0} (default: the source's sizes, one channel).",
+                               valueName: "json"))
+    var configuration: String?
+
     @Option(help: ArgumentHelp("Write the network's weights as a PyTorch state dict (.safetensors) instead of drawing.", valueName: "path"))
     var exportStateDict: String?
 
@@ -74,6 +83,12 @@ struct Sample: ParsableCommand {
         if everyClass && requestedClass != nil { throw ValidationError("give --class or --every-class, not both") }
         if everyClass && count < 10 { throw ValidationError("--every-class needs --count of at least 10, got \(count)") }
         if let requestedClass { _ = try Self.classIndex(requestedClass) }
+        if let pytorchModule, SavedGenerator.PyTorchModule(rawValue: pytorchModule) == nil {
+            throw ValidationError("--pytorch-module must be \(SavedGenerator.PyTorchModule.allCases.map(\.rawValue).joined(separator: " or ")), got \(pytorchModule)")
+        }
+        if configuration != nil && pytorchModule == nil {
+            throw ValidationError("--configuration describes a PyTorch state dict: give --pytorch-module too (a checkpoint records its own)")
+        }
     }
 
     /// A class number 0…9 or a Fashion-MNIST class name (case and spaces/hyphens ignored).
@@ -92,7 +107,12 @@ struct Sample: ParsableCommand {
     func run() throws {
         if let threads { Parallel.threadCount = threads }
         let model: SavedGenerator
-        do { model = try SavedGenerator.load(from: URL(fileURLWithPath: checkpoint)) } catch {
+        do {
+            let url = URL(fileURLWithPath: checkpoint)
+            model = try pytorchModule.flatMap(SavedGenerator.PyTorchModule.init(rawValue:))
+                .map { try SavedGenerator.load(pytorchStateDict: url, module: $0, configuration: configuration) }
+                ?? SavedGenerator.load(from: url)
+        } catch {
             throw SampleError(problem: "cannot use \(checkpoint): \(error)")
         }
         if let exportStateDict {
