@@ -46,12 +46,4 @@ public enum ReferenceKernels {
         case .float64: return Tensor(ConvolutionKernels.referenceWeightGradient(x.doubles, y.doubles, g), shape: g.weightShape)
         }
     }
-
-    /// The fast versions of the three convolution products, for comparison with the loops above.
-    public static func fastConvolutionProducts(x: Tensor, w: Tensor, y: Tensor, _ g: ConvolutionGeometry)
-        -> (forward: Tensor, inputAdjoint: Tensor, weightGradient: Tensor) {
-        withoutGradients {
-            (Tensor.convolution(x, w, g), Tensor.convolutionAdjoint(y, w, g), Tensor.convolutionWeightGradient(x, y, g))
-        }
-    }
 }

@@ -45,7 +45,7 @@ public final class Tensor {
         self.requiresGrad = requiresGrad
     }
 
-    /// A float32 tensor from `Double` literals, converting each value.
+    /// A tensor of `dtype` holding `values` (row-major), each converted to that dtype.
     public convenience init(_ values: [Double], shape: [Int], dtype: DType, requiresGrad: Bool = false) {
         switch dtype {
         case .float32: self.init(values.map { Float($0) }, shape: shape, requiresGrad: requiresGrad)

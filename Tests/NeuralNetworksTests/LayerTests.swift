@@ -1,23 +1,10 @@
 import Testing
 import NeuralNetworks
-
-func randomDouble(_ shape: [Int], seed: UInt64, scale: Double = 1, shift: Double = 0) -> Tensor {
-    var generator = RandomGenerator(seed: seed)
-    return Tensor.randomNormal(shape, mean: shift, standardDeviation: scale, dtype: .float64, using: &generator)
-}
+import TestSupport
 
 func expectLayerGradients(_ layer: some Layer, input: Tensor, sourceLocation: SourceLocation = #_sourceLocation) {
     let report = gradientCheck(layer, input: input)
     #expect(report.passed && report.comparisons > 0, "\(report)", sourceLocation: sourceLocation)
-}
-
-func expectClose(_ actual: [Double], _ expected: [Double], tolerance: Double = 1e-6,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(actual.count == expected.count, sourceLocation: sourceLocation)
-    for (i, (a, e)) in zip(actual, expected).enumerated() where !(Swift.abs(a - e) <= tolerance * Swift.max(1, Swift.abs(e))) {
-        Issue.record("element \(i): \(a), expected \(e)", sourceLocation: sourceLocation)
-        return
-    }
 }
 
 /// Every layer's input and parameter gradients against central differences, in float64.

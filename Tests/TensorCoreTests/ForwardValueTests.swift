@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import TensorCore
 
 /// Forward results checked against values worked out by hand.

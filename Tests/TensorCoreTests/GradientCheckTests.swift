@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import TensorCore
 
 /// Every differentiable op against central differences in float64, on small shapes that hit the

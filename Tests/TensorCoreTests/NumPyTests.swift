@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TensorCore
 
 /// `.npy` interchange, checked against files NumPy wrote (`np.save`), embedded as base64.
