@@ -39,6 +39,11 @@ extension Tensor {
     /// `autograd.Function`): compute the value without recording (`withoutGradients`, or a
     /// kernel), then attach `backward`, which maps the gradient of the output to one gradient per
     /// input (nil for none). Written with tensor ops, the backward is itself differentiable.
+    ///
+    /// A backward that needs the op's own output (eˣ's gradient is g·eˣ) captures it
+    /// `[unowned result]`: the output owns its gradient function, so a strong capture would be a
+    /// cycle that leaks the graph, and whoever runs the backward holds the output. Unlike a
+    /// `detached()` copy, it keeps the output's own graph, which second derivatives go through.
     public func recorded(_ name: @autoclosure () -> String, _ inputs: [Tensor],
                   backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         if let detector = AnomalyDetector.current { detector.inspect(self, op: name(), inputs: inputs, phase: .forward) }

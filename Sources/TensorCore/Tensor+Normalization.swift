@@ -45,17 +45,14 @@ extension Tensor {
         case .float32: forward(Float.self)
         case .float64: forward(Double.self)
         }
-        // The backward reads x̂ through a view sharing its storage: capturing `result` itself would
-        // make a cycle through its own gradient function and leak the graph.
-        let normalized = result.detached()
-        let recorded = result.recorded(name, [self]) { g in
+        let recorded = result.recorded(name, [self]) { [unowned result] g in
             // Under createGraph the gradient must itself be differentiable, which the kernel is not.
             if GradMode.isEnabled {
                 return [self.normalizedGradientInTensorOps(g, shape: compositeShape, axes: compositeAxes, epsilon: epsilon)]
             }
             let dx = Tensor(uninitialized: g.shape, dtype: g.dtype)
             func backward<T: TensorScalar>(_: T.Type) {
-                NormalizationKernels.normalizeBackward(g.storage.buffer(T.self), normalized: normalized.storage.buffer(T.self),
+                NormalizationKernels.normalizeBackward(g.storage.buffer(T.self), normalized: result.storage.buffer(T.self),
                                                        inverseDeviations: inverseDeviations.storage.buffer(T.self), rows,
                                                        dx.storage.buffer(T.self))
             }
