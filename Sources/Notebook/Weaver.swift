@@ -26,6 +26,24 @@ public enum Weaver {
         return markdown.trimmingCharacters(in: .newlines) + "\n"
     }
 
+    /// `text` with every line longer than a code line may be cut at its last space that keeps it
+    /// within the limit (or at the limit, when there is none), and continued on the next line
+    /// four spaces further in: a run's long messages read on the page without scrolling sideways.
+    static func wrapped(_ text: String, width: Int = RenderingCheck.maximumCodeLineLength) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).flatMap { line -> [String] in
+            var rest = Substring(line), lines: [String] = []
+            let indent = String(repeating: " ", count: min(line.prefix { $0 == " " }.count + 4, width / 2))
+            while rest.count > width {
+                let limit = rest.index(rest.startIndex, offsetBy: width)
+                let firstWord = rest.firstIndex { $0 != " " } ?? rest.startIndex
+                let cut = rest[..<limit].lastIndex(of: " ").flatMap { $0 > firstWord ? $0 : nil } ?? limit
+                lines.append(String(rest[..<cut].reversed().drop { $0 == " " }.reversed()))
+                rest = Substring(indent + rest[cut...].drop { $0 == " " })
+            }
+            return lines + [String(rest)]
+        }.joined(separator: "\n")
+    }
+
     /// Output entries as Markdown: text and progress lines in one plain block, tables and figures as themselves.
     static func render(_ entries: [TranscriptEntry], figureFolder: String) -> String {
         var result = "", plain: [String] = []
@@ -35,7 +53,7 @@ public enum Weaver {
         }
         for entry in entries {
             switch entry.kind {
-            case .text, .progress: plain.append(entry.text)
+            case .text, .progress: plain.append(wrapped(entry.text))
             case .table:
                 flush()
                 result += entry.text + "\n\n"

@@ -19,6 +19,18 @@ import Testing
     /*: Short block. */
     """
 
+    @Test func longOutputLinesAreWrappedAtSpaces() {
+        let long = "  U-Net: 2811 steps to train, about 15 min 9 s on this machine — over ten minutes: `--minutes M` trains for M minutes"
+        let wrapped = Weaver.wrapped(long, width: 50).split(separator: "\n").map(String.init)
+        #expect(wrapped == ["  U-Net: 2811 steps to train, about 15 min 9 s on",
+                            "      this machine — over ten minutes: `--minutes",
+                            "      M` trains for M minutes"])
+        // A word longer than the line is cut where the line ends; short lines and blank lines stay.
+        #expect(Weaver.wrapped(String(repeating: "█", count: 25) + " ok\n\nshort", width: 10)
+                == "██████████\n    ██████\n    ██████\n    ███ ok\n\nshort")
+        #expect(Weaver.wrapped(String(repeating: " ", count: 30) + "x y", width: 10).split(separator: "\n").allSatisfy { $0.count <= 10 })
+    }
+
     @Test func splitsProseAndCode() {
         let parsed = LiterateSource(Self.source)
         #expect(parsed.blocks == [
