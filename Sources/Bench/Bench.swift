@@ -11,6 +11,7 @@ import NeuralNetworks
 @main
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "Bench",
         abstract: "Times the benchmark workloads and prints one JSON object per line.",
         discussion: "Warm-up calls are untimed; each reported value is the median of the timed repetitions. Progress goes to stderr.")
 

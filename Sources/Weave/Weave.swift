@@ -6,6 +6,7 @@ import Notebook
 @main
 struct Weave: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "Weave",
         abstract: "Weaves each chapter's prose, code and run transcript into docs/.",
         discussion: """
             Run the chapters first (swift run -c release Concepts, …): their transcripts and figures under \

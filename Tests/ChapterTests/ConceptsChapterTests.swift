@@ -37,6 +37,11 @@ import Testing
             #expect(run.standardOutput.contains("USAGE: \(chapter) "), "\(run.standardOutput.prefix(300))")
             #expect(run.standardOutput.contains("--minutes <minutes>") && run.standardOutput.contains("--steps <n,n,…>"))
         }
+        // The tools name themselves too.
+        for tool in ["Sample", "Weave", "Bench"] {
+            let run = try ChapterRun(tool, ["--help"], addOutput: false)
+            #expect(run.status == 0 && run.standardOutput.contains("USAGE: \(tool) "), "\(run.standardOutput.prefix(300))")
+        }
     }
 
     @Test func impossibleFlagsAreRejected() throws {
