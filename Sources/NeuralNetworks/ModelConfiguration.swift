@@ -39,6 +39,28 @@ extension ModelConfiguration {
     public func check(_ condition: Bool, _ problem: @autoclosure () -> String) throws {
         guard condition else { throw InvalidConfiguration("\(Self.kind) configuration: \(problem())") }
     }
+
+    // The ranges the image models' configurations share.
+
+    /// One to four image channels (grey, RGB, RGBA).
+    public func check(imageChannels: Int) throws {
+        try check((1...4).contains(imageChannels), "imageChannels must be 1…4, got \(imageChannels)")
+    }
+
+    /// No classes, or up to a hundred.
+    public func check(classCount: Int) throws {
+        try check((0...100).contains(classCount), "classCount must be 0…100, got \(classCount)")
+    }
+
+    /// A latent vector of one to 512 numbers.
+    public func check(latentCount: Int) throws {
+        try check((1...512).contains(latentCount), "latentCount must be 1…512, got \(latentCount)")
+    }
+
+    /// Three layer widths, each from 1 to `limit`.
+    public func check(widths: [Int], upTo limit: Int) throws {
+        try check(widths.count == 3 && widths.allSatisfy { (1...limit).contains($0) }, "needs three widths of 1…\(limit), got \(widths)")
+    }
 }
 
 extension Checkpoint {

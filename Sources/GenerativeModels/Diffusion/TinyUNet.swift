@@ -149,9 +149,9 @@ extension TinyUNet {
         }
 
         public func validate() throws {
-            try check((1...4).contains(imageChannels), "imageChannels must be 1…4, got \(imageChannels)")
+            try check(imageChannels: imageChannels)
             try check((8...256).contains(width) && width % 8 == 0, "width must be a multiple of 8 from 8 to 256 (GroupNorm uses 8 groups), got \(width)")
-            try check((0...100).contains(classCount), "classCount must be 0…100, got \(classCount)")
+            try check(classCount: classCount)
         }
     }
 

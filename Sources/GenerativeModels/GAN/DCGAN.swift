@@ -122,10 +122,10 @@ extension DCGANGenerator {
         }
 
         public func validate() throws {
-            try check((1...512).contains(latentCount), "latentCount must be 1…512, got \(latentCount)")
-            try check(widths.count == 3 && widths.allSatisfy { (1...1024).contains($0) }, "needs three widths of 1…1024, got \(widths)")
-            try check((1...4).contains(imageChannels), "imageChannels must be 1…4, got \(imageChannels)")
-            try check((0...100).contains(classCount), "classCount must be 0…100, got \(classCount)")
+            try check(latentCount: latentCount)
+            try check(widths: widths, upTo: 1024)
+            try check(imageChannels: imageChannels)
+            try check(classCount: classCount)
         }
     }
 
@@ -146,9 +146,9 @@ extension DCGANDiscriminator {
         }
 
         public func validate() throws {
-            try check(widths.count == 3 && widths.allSatisfy { (1...1024).contains($0) }, "needs three widths of 1…1024, got \(widths)")
-            try check((1...4).contains(imageChannels), "imageChannels must be 1…4, got \(imageChannels)")
-            try check((0...100).contains(classCount), "classCount must be 0…100, got \(classCount)")
+            try check(widths: widths, upTo: 1024)
+            try check(imageChannels: imageChannels)
+            try check(classCount: classCount)
         }
     }
 

@@ -84,10 +84,10 @@ extension VariationalAutoencoder {
         }
 
         public func validate() throws {
-            try check((1...4).contains(imageChannels), "imageChannels must be 1…4, got \(imageChannels)")
-            try check((1...512).contains(latentCount), "latentCount must be 1…512, got \(latentCount)")
-            try check(widths.count == 3 && widths.allSatisfy { (1...512).contains($0) }, "needs three widths of 1…512, got \(widths)")
-            try check((0...100).contains(classCount), "classCount must be 0…100, got \(classCount)")
+            try check(imageChannels: imageChannels)
+            try check(latentCount: latentCount)
+            try check(widths: widths, upTo: 512)
+            try check(classCount: classCount)
         }
     }
 
