@@ -7,7 +7,6 @@ loads with load_state_dict(strict=True) and draws the same images.
 Needs torch, numpy and safetensors.
 """
 import json
-import math
 import sys
 
 import torch

@@ -3,7 +3,7 @@ import NeuralNetworks
 
 /// The sinusoidal embedding of diffusion steps or continuous times t: for frequencies
 /// fᵢ = 10000^(−i/half), i = 0…half−1, the vector [sin(t·f₀) … sin(t·f_{half−1}), cos(t·f₀) … cos(t·f_{half−1})].
-/// Computed in Double, then converted, as the PyTorch twin in `Scripts/torch-bench.py` does.
+/// Computed in Double, then converted, as the PyTorch twin in `Scripts/pytorch_models.py` does.
 public func sinusoidalEmbedding(_ times: [Double], dimension: Int = 64, dtype: DType = .float32) -> Tensor {
     require(dimension % 2 == 0, "sinusoidalEmbedding: dimension must be even, got \(dimension)")
     let half = dimension / 2
@@ -106,7 +106,7 @@ public final class TinyUNet: ConfigurableModel {
         classEmbedding = classCount > 0 ? Embedding(count: classCount + 1, dimension: 128, using: &generator) : nil
     }
 
-    /// The PyTorch twin's names (`Scripts/torch-bench.py`): `t1`, `conv_in`, `rb_d1.norm1`, `up_conv1`, `conv_out`, …
+    /// The names of its PyTorch twin in `Scripts/pytorch_models.py`: `t1`, `conv_in`, `rb_d1.norm1`, `up_conv1`, `conv_out`, …
     public var children: [(name: String, module: any Module)] {
         [("t1", timeEmbedding1), ("t2", timeEmbedding2), ("conv_in", inputConvolution), ("rb_d1", down1Block), ("down1", down1),
          ("rb_d2", down2Block), ("down2", down2), ("rb_m1", middle1), ("rb_m2", middle2), ("up_conv1", up1Convolution),
