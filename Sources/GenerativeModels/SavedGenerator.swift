@@ -68,12 +68,7 @@ public enum SavedGenerator {
         func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: url.path, problem: problem) }
         func configuration<C: ModelConfiguration>(_: C.Type, default value: C) throws -> C {
             guard let json else { return value }
-            let decoded: C
-            do { decoded = try JSONDecoder().decode(C.self, from: Data(json.utf8)) } catch {
-                throw fail("the configuration \(json) is not a \(C.kind) configuration (\(error))")
-            }
-            do { try decoded.validate() } catch { throw fail("\(error)") }
-            return decoded
+            do { return try .decoded(from: json, source: "the configuration \(json)") } catch { throw fail("\(error)") }
         }
         let entries = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
         var rng = RandomGenerator(seed: 0)                  // initial weights, all those loaded replaced by the file's

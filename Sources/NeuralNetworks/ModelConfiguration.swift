@@ -35,6 +35,17 @@ extension ModelConfiguration {
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
+    /// The configuration the JSON text describes, range-checked; `source` names the text in errors.
+    /// - Throws: ``InvalidConfiguration`` when the text is not such a configuration or a value is out of range.
+    public static func decoded(from json: String, source: String) throws -> Self {
+        let configuration: Self
+        do { configuration = try JSONDecoder().decode(Self.self, from: Data(json.utf8)) } catch {
+            throw InvalidConfiguration("\(source) is not a readable \(kind) configuration (\(error))")
+        }
+        try configuration.validate()
+        return configuration
+    }
+
     /// Throws ``InvalidConfiguration`` naming `kind` and `problem` unless `condition` holds.
     public func check(_ condition: Bool, _ problem: @autoclosure () -> String) throws {
         guard condition else { throw InvalidConfiguration("\(Self.kind) configuration: \(problem())") }
@@ -92,11 +103,8 @@ extension Checkpoint {
         guard recorded == kind else { throw fail("model '\(name)' is a \(recorded), not a \(kind)") }
         let configuration: Model.Configuration
         do {
-            configuration = try JSONDecoder().decode(Model.Configuration.self, from: Data((file.metadata[configurationKey(name)] ?? "").utf8))
-        } catch {
-            throw fail("\(configurationKey(name)) is not a readable \(kind) configuration (\(error))")
-        }
-        do { try configuration.validate() } catch { throw fail("\(error)") }
+            configuration = try .decoded(from: file.metadata[configurationKey(name)] ?? "", source: configurationKey(name))
+        } catch { throw fail("\(error)") }
         var generator = RandomGenerator(seed: 0)                // initial weights, all replaced by the file's
         let model = Model(configuration, using: &generator)
         let prefix = name + "."

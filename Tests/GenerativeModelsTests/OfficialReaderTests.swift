@@ -4,6 +4,13 @@ import NeuralNetworks
 import Testing
 import TestSupport
 
+/// A new, empty folder for one test's files.
+private func temporaryFolder(_ name: String) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+}
+
 /// Every kind of file the project writes reads back with the format's official reader, the Python
 /// `safetensors` package, with the names, shapes, dtypes and metadata this library wrote.
 @Suite struct OfficialReaderTests {
@@ -23,8 +30,7 @@ import TestSupport
 
     @Test(.enabled(if: readerIsInstalled, "python3 with the safetensors and numpy packages is not installed (pip install safetensors numpy)"))
     func everyCheckpointKindReadsWithTheOfficialReader() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("official-reader-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("official-reader")
         defer { try? FileManager.default.removeItem(at: folder) }
         var rng = RandomGenerator(seed: 2)
         let generator = DCGANGenerator(latentCount: 6, widths: [16, 8, 4], classCount: 10, using: &rng)
@@ -78,8 +84,7 @@ import TestSupport
 
     @Test(.enabled(if: torchIsInstalled, "python3 with torch, safetensors and numpy is not installed"))
     func exportedModelsComputeTheSameInPyTorch() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pytorch-export-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("pytorch-export")
         defer { try? FileManager.default.removeItem(at: folder) }
         var rng = RandomGenerator(seed: 8)
         let models: [(String, any ConfigurableModel)] = [
