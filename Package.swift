@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Notebook", targets: ["Notebook"]),
         .library(name: "GenerativeModels", targets: ["GenerativeModels"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
         .executable(name: "Evaluate", targets: ["Evaluate"]),
         .executable(name: "Bench", targets: ["Bench"]),
     ],
@@ -48,27 +49,34 @@ let package = Package(
             name: "CPNG",
             pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(
             name: "ImageIO",
             dependencies: ["TensorCore", "CPNG"],
             swiftSettings: numericSettings),
         .target(
             name: "Datasets",
-            dependencies: ["TensorCore", "CPNG"],
+            dependencies: ["TensorCore", "CZlib"],
             path: "Datasets",
-            swiftSettings: numericSettings,
-            linkerSettings: [.linkedLibrary("z")]),
+            swiftSettings: numericSettings),
         .target(
             name: "Notebook",
             dependencies: ["TensorCore", "NeuralNetworks", "ImageIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(
             name: "GenerativeModels",
-            dependencies: ["NeuralNetworks", "Datasets", "ImageIO"],
-            resources: [.copy("Evaluation/fmnist-classifier.safetensors")],
+            dependencies: ["NeuralNetworks"],
+            swiftSettings: numericSettings),
+        .target(
+            name: "Evaluation",
+            dependencies: ["NeuralNetworks", "Datasets", "ImageIO", "Notebook"],
+            resources: [.copy("fmnist-classifier.safetensors")],
             swiftSettings: numericSettings),
         .executableTarget(
             name: "Evaluate",
-            dependencies: ["GenerativeModels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: numericSettings),
         .executableTarget(
             name: "Concepts",
@@ -77,22 +85,22 @@ let package = Package(
             swiftSettings: numericSettings),
         .executableTarget(
             name: "GAN",
-            dependencies: ["GenerativeModels", "ImageIO", "Datasets", "Notebook"],
+            dependencies: ["GenerativeModels", "Evaluation", "ImageIO", "Datasets", "Notebook"],
             path: "Chapters/02-GAN",
             swiftSettings: numericSettings),
         .executableTarget(
             name: "VAE",
-            dependencies: ["GenerativeModels", "ImageIO", "Datasets", "Notebook"],
+            dependencies: ["GenerativeModels", "Evaluation", "ImageIO", "Datasets", "Notebook"],
             path: "Chapters/03-VAE",
             swiftSettings: numericSettings),
         .executableTarget(
             name: "Diffusion",
-            dependencies: ["GenerativeModels", "ImageIO", "Datasets", "Notebook"],
+            dependencies: ["GenerativeModels", "Evaluation", "ImageIO", "Datasets", "Notebook"],
             path: "Chapters/04-Diffusion",
             swiftSettings: numericSettings),
         .executableTarget(
             name: "Practice",
-            dependencies: ["GenerativeModels", "ImageIO", "Datasets", "Notebook", "GAN", "VAE", "Diffusion",
+            dependencies: ["GenerativeModels", "Evaluation", "ImageIO", "Datasets", "Notebook", "GAN", "VAE", "Diffusion",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Chapters/05-Practice",
             swiftSettings: numericSettings),
@@ -107,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "TensorCore", "NeuralNetworks", "GenerativeModels",
+                "TensorCore", "NeuralNetworks", "GenerativeModels", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings),
@@ -116,8 +124,9 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "NeuralNetworks"]),
-        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluate", "TestSupport"], swiftSettings: numericSettings),
+        .target(name: "TestSupport", dependencies: ["TensorCore", "NeuralNetworks"], path: "Tests/TestSupport"),
+        .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluation", "TestSupport"], swiftSettings: numericSettings),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Notebook", "Evaluate", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "ChapterTests", dependencies: ["TestSupport", "Concepts", "GAN", "VAE", "Diffusion", "Practice", "Sample", "Weave", "Bench", "TensorCore"]),
     ]
 )

@@ -44,7 +44,7 @@ public struct DataLoader: @unchecked Sendable {
         require(samples.rank >= 1, "DataLoader: samples must have a first (sample) axis")
         require(batchSize >= 1, "DataLoader: batchSize must be at least 1, got \(batchSize)")
         require(labels.isEmpty || labels.count == samples.shape[0],
-                     "DataLoader: \(samples.shape[0]) samples but \(labels.count) labels")
+                "DataLoader: \(samples.shape[0]) samples but \(labels.count) labels")
         self.samples = samples
         self.labels = labels
         self.batchSize = batchSize

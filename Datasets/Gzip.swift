@@ -1,4 +1,4 @@
-import CPNG
+import CZlib
 import Foundation
 import TensorCore
 
@@ -34,7 +34,7 @@ public enum Gzip {
         output.reserveCapacity(min(sizeHint, maximumSize, 64 * data.count + 1024))
 
         var stream = z_stream()
-        guard cpng_inflate_init_gzip(&stream) == Z_OK else { throw fail("zlib could not be initialised") }
+        guard czlib_inflate_init_gzip(&stream) == Z_OK else { throw fail("zlib could not be initialised") }
         defer { inflateEnd(&stream) }
 
         let chunkSize = 1 << 18
@@ -92,7 +92,7 @@ public enum Gzip {
     public static func compress(_ bytes: [UInt8], level: Int = 6) -> Data {
         require((0...9).contains(level), "Gzip.compress: level must be 0…9, got \(level)")
         var stream = z_stream()
-        require(cpng_deflate_init_gzip(&stream, Int32(level)) == Z_OK, "Gzip.compress: zlib could not be initialised")
+        require(czlib_deflate_init_gzip(&stream, Int32(level)) == Z_OK, "Gzip.compress: zlib could not be initialised")
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 32)
         let written = bytes.withUnsafeBufferPointer { input in

@@ -40,7 +40,7 @@ public struct ImageDataset: @unchecked Sendable {
     public init(images: Tensor, labels: [Int], classNames: [String], name: String, notice: String? = nil) {
         require(images.rank == 4, "ImageDataset: images must be [N, C, H, W], got \(images.shape)")
         require(images.shape[0] == labels.count,
-                     "ImageDataset: \(images.shape[0]) images but \(labels.count) labels")
+                "ImageDataset: \(images.shape[0]) images but \(labels.count) labels")
         self.images = images
         self.labels = labels
         self.classNames = classNames

@@ -17,7 +17,7 @@ public enum SyntheticShapes {
     public static func generate(count: Int, size: Int = 28, normalization: PixelNormalization = .minusOneToOne,
                                 padding: Int = 0, seed: UInt64 = 0) -> ImageDataset {
         require(count >= 0 && size >= 8 && padding >= 0,
-                     "SyntheticShapes.generate: need count ≥ 0, size ≥ 8, padding ≥ 0 (got \(count), \(size), \(padding))")
+                "SyntheticShapes.generate: need count ≥ 0, size ≥ 8, padding ≥ 0 (got \(count), \(size), \(padding))")
         var generator = RandomGenerator(seed: seed)
         var bytes = [UInt8](repeating: 0, count: count * size * size)
         let labels = (0..<count).map { $0 % classNames.count }

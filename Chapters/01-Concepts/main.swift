@@ -386,17 +386,10 @@ do {
                             caption: "\(title) samples against the data")
     }
 
-    /// Averages a noisy curve over windows of `width` steps.
-    func smoothed(_ values: [Double], width: Int) -> [(x: Double, y: Double)] {
-        stride(from: 0, to: values.count, by: width).map { start in
-            let window = values[start..<min(values.count, start + width)]
-            return (Double(start + window.count / 2), window.reduce(0, +) / Double(window.count))
-        }
-    }
     let window = max(1, steps / 100)
     /// The smoothed curve of the losses recorded under `name`, named the same.
     func series(_ name: String, of losses: [String: [Double]]) -> PlotSeries {
-        PlotSeries(name: name, points: smoothed(losses[name] ?? [], width: window))
+        PlotSeries(name: name, values: losses[name] ?? [], averagingWindow: window)
     }
     let curves: [(file: String, title: String, series: [PlotSeries])] = [
         ("gan-losses", "GAN", [series("discriminator", of: ganLosses),

@@ -20,6 +20,7 @@
  so that `--full --resume` continues an interrupted run.
  */
 import Datasets
+import Evaluation
 import Foundation
 import GenerativeModels
 import ImageIO
@@ -248,26 +249,19 @@ do {
      small classifier trained once on Fashion-MNIST sorts our samples into the ten classes: a collapsed
      generator covers few of them, unevenly.
      */
-    func smoothed(_ values: [Double], window: Int) -> [(x: Double, y: Double)] {
-        stride(from: 0, to: values.count, by: window).map { start in
-            let slice = values[start..<min(values.count, start + window)]
-            return (Double(start + slice.count / 2), slice.reduce(0, +) / Double(slice.count))
-        }
-    }
     let window = max(1, (history["D loss"]?.count ?? 1) / 150)
     try notebook.figure("losses", svg: LineChart(
         title: "DCGAN losses", xLabel: "step", yLabel: "binary cross-entropy", series: [
-        PlotSeries(name: "discriminator", points: smoothed(history["D loss"] ?? [], window: window)),
-        PlotSeries(name: "generator", points: smoothed(history["G loss"] ?? [], window: window)),
+        PlotSeries(name: "discriminator", values: history["D loss"] ?? [], averagingWindow: window),
+        PlotSeries(name: "generator", values: history["G loss"] ?? [], averagingWindow: window),
         PlotSeries(name: "log 4 (equilibrium)",
                    points: [(0, Foundation.log(4.0)),
                             (Double(history["D loss"]?.count ?? 1), Foundation.log(4.0))]),
     ]).svg(), caption: "Discriminator and generator losses")
     try notebook.figure("discriminator-outputs", svg: LineChart(
         title: "What D believes", xLabel: "step", yLabel: "mean probability", series: [
-        PlotSeries(name: "D(x), real images", points: smoothed(history["D(x)"] ?? [], window: window)),
-        PlotSeries(name: "D(G(z)), generated images",
-                   points: smoothed(history["D(G(z))"] ?? [], window: window)),
+        PlotSeries(name: "D(x), real images", values: history["D(x)"] ?? [], averagingWindow: window),
+        PlotSeries(name: "D(G(z)), generated images", values: history["D(G(z))"] ?? [], averagingWindow: window),
     ]).svg(), caption: "D(x) and D(G(z)) over training")
 
     /*:
@@ -290,12 +284,12 @@ do {
     let floorScore = try evaluator.floor(sampleCount: scoredCount, seed: options.seed)
     notebook.show("classifier test accuracy \(String(format: "%.1f%%", 100 * evaluator.testAccuracy))")
     notebook.table(["images (\(scoredCount))", "FID-FMNIST", "classes covered", "evenness"], [
-        ["real training images (the floor)", String(format: "%.2f", floorScore.fid),
-         "\(floorScore.coverage.coveredCount)/10",
-         String(format: "%.3f", floorScore.coverage.evenness)],
-        ["DCGAN samples", String(format: "%.2f", dcganScore.fid),
-         "\(dcganScore.coverage.coveredCount)/10",
-         String(format: "%.3f", dcganScore.coverage.evenness)],
+        ["real training images (the floor)", floorScore.formattedFID,
+         floorScore.coverage.formattedCount,
+         floorScore.coverage.formattedEvenness],
+        ["DCGAN samples", dcganScore.formattedFID,
+         dcganScore.coverage.formattedCount,
+         dcganScore.coverage.formattedEvenness],
     ])
     let perClass = zip(FashionMNIST.classNames, dcganScore.coverage.histogram).map { "\($0) \($1)" }
     notebook.show("DCGAN samples per class: " + perClass.joined(separator: ", "))
@@ -405,7 +399,7 @@ do {
     func againstShare(_ values: [Double]) -> [(x: Double, y: Double)] {
         let window = max(1, values.count / 150)
         let count = Double(max(1, values.count))
-        return smoothed(values, window: window).map { (x: $0.x / count, y: $0.y) }
+        return PlotSeries.windowMeans(of: values, window: window).map { (x: $0.x / count, y: $0.y) }
     }
     try notebook.figure("wgan-gp-curves", svg: LineChart(
         title: "WGAN-GP critic vs DCGAN discriminator", xLabel: "share of the training done",
@@ -419,7 +413,7 @@ do {
         caption: "The critic's distance estimate falls as training proceeds; the DCGAN loss hovers")
     let wganScore = try evaluator.score(
         sample(wganGenerator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng)))
-    let wganFID = String(format: "%.2f", wganScore.fid)
+    let wganFID = wganScore.formattedFID
     notebook.show("WGAN-GP after \(wganTraining.steps) generator steps: FID-FMNIST \(wganFID), "
         + "\(wganScore.coverage.coveredCount)/10 classes")
     notebook.record(metric: "WGAN-GP FID-FMNIST", wganScore.fid)
@@ -489,8 +483,7 @@ do {
         Bitmap(grid: byClass, range: .minusOneToOne, columns: 10, scale: 2,
                rowLabels: FashionMNIST.classNames),
         caption: "Class-conditional samples: one row per class")
-    let asked = try evaluator.classify(byClass)
-    let agreement = Double(zip(asked, rowLabels).filter { $0 == $1 }.count) / Double(rowLabels.count)
+    let agreement = try evaluator.labelAgreement(byClass, labels: rowLabels)
     notebook.show("the classifier agrees with the requested class for "
         + "\(String(format: "%.0f%%", 100 * agreement)) of these samples")
     notebook.record(metric: "conditional label agreement", agreement)

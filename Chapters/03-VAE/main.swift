@@ -12,6 +12,7 @@
  smoke test, or `--full` to train longer.
  */
 import Datasets
+import Evaluation
 import Foundation
 import GenerativeModels
 import ImageIO
@@ -142,20 +143,12 @@ do {
     }
     model.eval()
 
-    /// Averages a noisy curve over windows.
-    func smoothed(_ values: [Double], window: Int) -> [(x: Double, y: Double)] {
-        stride(from: 0, to: values.count, by: window).map { start in
-            let slice = values[start..<min(values.count, start + window)]
-            return (Double(start + slice.count / 2), slice.reduce(0, +) / Double(slice.count))
-        }
-    }
     let window = max(1, (history["KL"]?.count ?? 1) / 150)
     try notebook.figure("losses", svg: LineChart(
         title: "The two terms of the loss (nats per image)", xLabel: "step", yLabel: "nats",
         logY: true, series: [
-        PlotSeries(name: "reconstruction ‖x − x̂‖² / 2s²",
-                   points: smoothed(history["reconstruction"] ?? [], window: window)),
-        PlotSeries(name: "KL(q(z|x) ‖ N(0, I))", points: smoothed(history["KL"] ?? [], window: window)),
+        PlotSeries(name: "reconstruction ‖x − x̂‖² / 2s²", values: history["reconstruction"] ?? [], averagingWindow: window),
+        PlotSeries(name: "KL(q(z|x) ‖ N(0, I))", values: history["KL"] ?? [], averagingWindow: window),
     ]).svg(), caption: "Reconstruction and KL terms during training")
 
     /*:
@@ -282,9 +275,9 @@ do {
         model.decode(Tensor.randomNormal([scoredCount, latentCount], using: &rng))
     })
     let floorScore = try evaluator.floor(sampleCount: scoredCount, seed: options.seed)
-    let vaeFID = String(format: "%.2f", vaeScore.fid)
-    let floorFID = String(format: "%.2f", floorScore.fid)
-    let evenness = String(format: "%.3f", vaeScore.coverage.evenness)
+    let vaeFID = vaeScore.formattedFID
+    let floorFID = floorScore.formattedFID
+    let evenness = vaeScore.coverage.formattedEvenness
     notebook.show("FID-FMNIST of \(scoredCount) prior samples: \(vaeFID) "
         + "(real-data floor \(floorFID)), \(vaeScore.coverage.coveredCount)/10 classes, "
         + "evenness \(evenness)")
@@ -407,7 +400,7 @@ do {
         let reconstruction = sweepHistory["reconstruction"]!.suffix(tail).reduce(0, +) / Double(tail)
         let kl = sweepHistory["KL"]!.suffix(tail).reduce(0, +) / Double(tail)
         sweepRows.append([weightText, String(format: "%.0f", reconstruction),
-                          String(format: "%.1f", kl), String(format: "%.1f", score.fid)])
+                          String(format: "%.1f", kl), score.formattedFID])
     }
     notebook.table(["β'", "reconstruction (nats)", "KL (nats)", "FID-FMNIST of prior samples"],
                    sweepRows)
@@ -453,8 +446,7 @@ do {
         Bitmap(grid: byClass, range: .minusOneToOne, columns: 10, scale: 2,
                rowLabels: FashionMNIST.classNames),
         caption: "One row per requested class, the same ten latent vectors in every row")
-    let asked = try evaluator.classify(byClass)
-    let agreement = Double(zip(asked, rowLabels).filter { $0 == $1 }.count) / Double(rowLabels.count)
+    let agreement = try evaluator.labelAgreement(byClass, labels: rowLabels)
     notebook.show("the classifier agrees with the requested class for "
         + "\(String(format: "%.0f%%", 100 * agreement)) of these samples")
     notebook.record(metric: "conditional label agreement", agreement)

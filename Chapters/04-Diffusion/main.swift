@@ -15,6 +15,7 @@
  train the specified network for many epochs (hours).
  */
 import Datasets
+import Evaluation
 import Foundation
 import GenerativeModels
 import ImageIO
@@ -156,10 +157,13 @@ do {
      */
     let width = options.choose(quick: 8, standard: 16, full: 32)
     let classCount = 10, noClass = 10
-    let model = TinyUNet(width: width, classCount: classCount, using: &rng)
+    // The schedule and the sampler `Sample` draws with (DDIM, below) are kept in the checkpoint.
+    let model = TinyUNet(width: width, classCount: classCount, schedule: diffusion.schedule.recipe,
+                         sampler: .ddim(steps: 50), using: &rng)
+    let classTable = model.classEmbedding?.parameterCount ?? 0
     notebook.show("TinyUNet with widths \(width), \(2 * width), \(4 * width): "
         + "\(model.parameterCount) parameters "
-        + "(\(model.parameterCount - 11 * 128) without the class table)")
+        + "(\(model.parameterCount - classTable) without the class table)")
 
     /// The network as the noise predictor ε_θ(x_t, t, y);
     /// without labels every image gets the null class.
@@ -215,14 +219,10 @@ do {
 
     let losses = history["loss"] ?? []
     let window = max(1, losses.count / 150)
-    let smoothedLosses = stride(from: 0, to: losses.count, by: window).map { start in
-        let slice = losses[start..<min(losses.count, start + window)]
-        return (x: Double(start + slice.count / 2), y: slice.reduce(0, +) / Double(slice.count))
-    }
     try notebook.figure("loss", svg: LineChart(
         title: "Noise-prediction loss (mean squared error per pixel)", xLabel: "step", yLabel: "MSE",
         logY: true, series: [
-        PlotSeries(name: "‖ε − ε_θ(x_t, t)‖² / D, mean of \(window) steps", points: smoothedLosses),
+        PlotSeries(name: "‖ε − ε_θ(x_t, t)‖² / D, mean of \(window) steps", values: losses, averagingWindow: window),
     ]).svg(), caption: "Training loss")
 
     /*:
@@ -374,8 +374,8 @@ do {
         let result = try scoredSamples(sampler)
         let passes = sampler.networkPasses(in: diffusion.schedule)
         samplerRows.append([sampler.description, "\(passes)", "\(scoredCount)",
-                            String(format: "%.2f", result.score.fid),
-                            "\(result.score.coverage.coveredCount)/10",
+                            result.score.formattedFID,
+                            result.score.coverage.formattedCount,
                             String(format: "%.1f", result.seconds * 64 / Double(scoredCount))])
         samplerPoints.append((Double(passes), result.score.fid))
         notebook.record(metric: "\(sampler) FID-FMNIST", result.score.fid)
@@ -385,15 +385,15 @@ do {
     notebook.record(metric: "DDPM FID-FMNIST of the grid", ddpmScore.fid)
     samplerRows += [
         ["real training images (floor)", "–", "\(scoredCount)",
-         String(format: "%.2f", floorScore.fid), "\(floorScore.coverage.coveredCount)/10", "–"],
+         floorScore.formattedFID, floorScore.coverage.formattedCount, "–"],
         ["DDPM (the grid above)", "\(T)", "\(gridCount)",
-         String(format: "%.2f", ddpmScore.fid), "\(ddpmScore.coverage.coveredCount)/10",
+         ddpmScore.formattedFID, ddpmScore.coverage.formattedCount,
          String(format: "%.1f", ddpmSeconds * 64 / Double(gridCount))],
         ["DDIM-50 (the grid above, same noise)", "50", "\(gridCount)",
-         String(format: "%.2f", ddimGridScore.fid), "\(ddimGridScore.coverage.coveredCount)/10",
+         ddimGridScore.formattedFID, ddimGridScore.coverage.formattedCount,
          String(format: "%.1f", ddimSeconds * 64 / Double(gridCount))],
         ["real training images (floor)", "–", "\(gridCount)",
-         String(format: "%.2f", gridFloor.fid), "\(gridFloor.coverage.coveredCount)/10", "–"],
+         gridFloor.formattedFID, gridFloor.coverage.formattedCount, "–"],
     ]
     notebook.table(["sampler", "network passes", "samples", "FID-FMNIST", "classes",
                     "seconds per 64 images"], samplerRows)
@@ -446,11 +446,10 @@ do {
     var guidancePictures: [Tensor] = []
     for w in options.choose(quick: [2.0], standard: [0.0, 1, 3], full: [0.0, 0.5, 1, 2, 4, 8]) {
         let result = try scoredSamples(.ddim(steps: 50), labels: sweepLabels, guidance: w)
-        let asked = try evaluator.classify(result.images)
-        let agreement = Double(zip(asked, sweepLabels).filter { $0 == $1 }.count) / Double(scoredCount)
-        guidanceRows.append([String(w), String(format: "%.2f", result.score.fid),
+        let agreement = try evaluator.labelAgreement(result.images, labels: sweepLabels)
+        guidanceRows.append([String(w), result.score.formattedFID,
                              String(format: "%.0f%%", 100 * agreement),
-                             String(format: "%.3f", result.score.coverage.evenness)])
+                             result.score.coverage.formattedEvenness])
         guidancePictures.append(result.images.slice(0..<10, alongAxis: 0))
         notebook.record(metric: "guidance \(w) FID-FMNIST", result.score.fid)
         notebook.record(metric: "guidance \(w) label agreement", agreement)

@@ -14,6 +14,7 @@
  */
 import ArgumentParser
 import Datasets
+import Evaluation
 import Foundation
 import GenerativeModels
 import ImageIO
@@ -248,7 +249,7 @@ do {
         } ?? "–"
         comparisonRows.append([name, "\(model.parameterCount)", trainingTime,
                                String(format: "%.3f s", timing.seconds),
-                               String(format: "%.1f", score.fid), "\(score.coverage.coveredCount)/10",
+                               score.formattedFID, score.coverage.formattedCount,
                                judgement[name]!.0, judgement[name]!.1])
         notebook.record(metric: "\(name) FID-FMNIST", score.fid)
         let framed = timing.images.shape[2] == 28
@@ -257,8 +258,8 @@ do {
         sideBySide.append(Bitmap(grid: framed.slice(0..<36, alongAxis: 0), range: .minusOneToOne,
                                  columns: 6, padding: 1))
     }
-    comparisonRows.append(["real images (floor)", "–", "–", "–", String(format: "%.1f", floorScore.fid),
-                           "\(floorScore.coverage.coveredCount)/10", "", ""])
+    comparisonRows.append(["real images (floor)", "–", "–", "–", floorScore.formattedFID,
+                           floorScore.coverage.formattedCount, "", ""])
     notebook.table(["model", "parameters", "training", "64 images", "FID-FMNIST (\(scoredCount))",
                     "classes", "good at", "weak at"], comparisonRows)
     try notebook.figure(
@@ -405,7 +406,7 @@ do {
      the known part pulls the code toward images that agree with it. Rows: the original, the masked
      input, the VAE's fill, the diffusion model's fill.
      */
-    let diffusion = GaussianDiffusion(schedule: .linear())
+    let diffusion = unet.diffusion
     let noClass = diffusionModel.classCount
     let unetPredictor: NoisePredictor = { x, steps, _ in
         unet(x, timesteps: steps,

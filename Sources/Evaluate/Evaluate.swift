@@ -1,6 +1,6 @@
 import ArgumentParser
+import Evaluation
 import Foundation
-import GenerativeModels
 import ImageIO
 import TensorCore
 
@@ -115,7 +115,9 @@ struct Evaluate: ParsableCommand {
             try JSONDecoder().decode(ClassifierConfiguration.self, from: Data($0.utf8))
         } ?? .standard
         let url = classifier.map { URL(fileURLWithPath: $0) } ?? Evaluator.committedFile
-        let evaluator = try Evaluator.train(configuration, report: ConsoleReporter().callback)
+        FileHandle.standardError.write(Data(("Training the FID-FMNIST classifier '\(configuration.name)': widths \(configuration.widths), "
+            + "\(configuration.epochs) epoch\(configuration.epochs == 1 ? "" : "s")\n").utf8))
+        let evaluator = try Evaluator.train(configuration)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try evaluator.save(to: url)
         print(String(format: "Classifier '%@': %.2f%% accurate on the Fashion-MNIST test images, trained in %.0f s; written to %@",

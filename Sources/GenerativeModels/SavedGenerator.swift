@@ -145,11 +145,11 @@ public enum SavedGenerator {
     }
 
     /// Draws images in [−1, 1] (`[count, C, H, W]`): from N(0, I) latents for the GAN and VAE, by
-    /// `sampler` with guidance scale `guidance` for the diffusion model. `labels` (one per image)
-    /// ask a class-conditional model for classes.
+    /// `sampler` (nil: the one its configuration names) with guidance scale `guidance` for the
+    /// diffusion model. `labels` (one per image) ask a class-conditional model for classes.
     /// - Throws: ``SavedGeneratorError`` when labels are given to a model without classes or are out
     ///   of range, or a sampler or guidance is asked of a model that has none.
-    public func sample(count: Int, labels: [Int]? = nil, sampler: GaussianDiffusion.Sampler = .ddim(steps: 50), guidance: Double = 0,
+    public func sample(count: Int, labels: [Int]? = nil, sampler: GaussianDiffusion.Sampler? = nil, guidance: Double = 0,
                        using generator: inout RandomGenerator, observe: ((GaussianDiffusion.SamplingStep) -> Void)? = nil) throws -> Tensor {
         guard count >= 1 else { throw SavedGeneratorError.invalidRequest("at least one image must be asked for, got \(count)") }
         if let labels {
@@ -170,7 +170,10 @@ public enum SavedGenerator {
             let predictor: NoisePredictor = { x, steps, labels in
                 model(x, timesteps: steps, labels: model.classEmbedding == nil ? nil : labels ?? [Int](repeating: noClass, count: x.shape[0]))
             }
-            let diffusion = GaussianDiffusion(schedule: .linear())
+            let diffusion = model.diffusion, sampler = sampler ?? model.configuration.sampler
+            if case .ddim(let steps) = sampler, !(1...diffusion.schedule.stepCount).contains(steps) {
+                throw SavedGeneratorError.invalidRequest("DDIM takes 1…\(diffusion.schedule.stepCount) steps with this model's schedule, not \(steps)")
+            }
             let (channels, size) = (model.configuration.imageChannels, TinyUNet.imageSize)
             return diffusion.sample(from: Tensor.randomNormal([count, channels, size, size], using: &generator), sampler: sampler, labels: labels,
                                     using: &generator, predictor: GaussianDiffusion.guided(predictor, scale: guidance, nullLabel: noClass),

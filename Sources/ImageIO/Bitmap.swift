@@ -47,7 +47,7 @@ public struct Bitmap: Equatable, Sendable {
         require(channels == 1 || channels == 3, "Bitmap: channels must be 1 or 3, got \(channels)")
         require(width >= 0 && height >= 0, "Bitmap: negative size \(width)×\(height)")
         require(pixels.count == width * height * channels,
-                     "Bitmap: \(pixels.count) bytes do not fill \(width)×\(height)×\(channels)")
+                "Bitmap: \(pixels.count) bytes do not fill \(width)×\(height)×\(channels)")
         self.width = width
         self.height = height
         self.channels = channels
@@ -117,7 +117,7 @@ extension Bitmap {
     public init(_ tensor: Tensor, range: PixelRange) {
         let shape = tensor.shape
         require(shape.count == 2 || (shape.count == 3 && (shape[0] == 1 || shape[0] == 3)),
-                     "Bitmap(_:range:): expected [C, H, W] with C = 1 or 3, or [H, W]; got \(shape)")
+                "Bitmap(_:range:): expected [C, H, W] with C = 1 or 3, or [H, W]; got \(shape)")
         let channels = shape.count == 2 ? 1 : shape[0]
         let height = shape[shape.count - 2], width = shape[shape.count - 1]
         let values = tensor.floats                                 // CHW

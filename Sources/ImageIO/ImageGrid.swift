@@ -25,7 +25,7 @@ extension Bitmap {
                 rowLabels: [String]? = nil, columnLabels: [String]? = nil) {
         let shape = images.shape
         require(shape.count == 4 && (shape[1] == 1 || shape[1] == 3),
-                     "Bitmap(grid:): expected a [N, C, H, W] batch with C = 1 or 3, got \(shape)")
+                "Bitmap(grid:): expected a [N, C, H, W] batch with C = 1 or 3, got \(shape)")
         let (count, channels, height, width) = (shape[0], shape[1], shape[2], shape[3])
         let values = images.floats                                          // [N, C, H, W]
         let plane = height * width

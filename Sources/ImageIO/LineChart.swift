@@ -22,6 +22,21 @@ public struct PlotSeries: Sendable {
         self.init(name: name, points: values.enumerated().map { (Double($0.offset), $0.element) }, color: color)
     }
 
+    /// A noisy series of one value per step (a loss) as the means of consecutive windows of
+    /// `window` steps, each drawn at its window's middle step; the last window may be shorter.
+    public init(name: String, values: [Double], averagingWindow window: Int, color: String? = nil) {
+        self.init(name: name, points: Self.windowMeans(of: values, window: window), color: color)
+    }
+
+    /// The points of ``init(name:values:averagingWindow:color:)``.
+    public static func windowMeans(of values: [Double], window: Int) -> [(x: Double, y: Double)] {
+        require(window >= 1, "PlotSeries: the averaging window must be at least 1 step, got \(window)")
+        return stride(from: 0, to: values.count, by: window).map { start in
+            let slice = values[start..<min(values.count, start + window)]
+            return (Double(start + slice.count / 2), slice.reduce(0, +) / Double(slice.count))
+        }
+    }
+
     /// A series from parallel arrays of x and y values.
     public init(name: String, x: [Double], y: [Double], color: String? = nil) {
         require(x.count == y.count, "PlotSeries: \(x.count) x values but \(y.count) y values")

@@ -9,11 +9,11 @@ import Foundation
 /// A ``ConfigurableModel`` also records its kind and configuration in the metadata
 /// (`model.<name>.kind`, `model.<name>.configuration`), from which ``restore(_:named:from:url:)`` builds it.
 public struct Checkpoint {
-    public var models: [(name: String, module: any Module)] = []
+    public var models: [(name: String, module: Module)] = []
     public var optimizers: [(name: String, optimizer: any Optimizer)] = []
     public var averages: [(name: String, average: ExponentialMovingAverage)] = []
 
-    public init(models: [(name: String, module: any Module)], optimizers: [(name: String, optimizer: any Optimizer)] = [],
+    public init(models: [(name: String, module: Module)], optimizers: [(name: String, optimizer: any Optimizer)] = [],
                 averages: [(name: String, average: ExponentialMovingAverage)] = []) {
         self.models = models
         self.optimizers = optimizers

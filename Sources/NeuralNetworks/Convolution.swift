@@ -1,9 +1,8 @@
 /// A 2-D convolution layer (PyTorch's `nn.Conv2d`); weight `[outputChannels, inputChannels, k, k]`.
-public final class Conv2d: Layer {
+public final class Conv2d: Module, Layer {
     public let weight: Tensor
     public let bias: Tensor?
     public let stride: Int, padding: Int
-    public var isTraining = true
 
     /// PyTorch's default initialisation: uniform in ±1/√(inputChannels·k²).
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
@@ -15,8 +14,8 @@ public final class Conv2d: Layer {
         self.padding = padding
     }
 
-    public var ownParameters: [(name: String, tensor: Tensor)] {
-        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    public override var ownParameters: [(name: String, tensor: Tensor)] {
+        Module.weightAndBias(weight, bias)
     }
 
     /// `[N, inputChannels, H, W]` → `[N, outputChannels, H', W']`.
@@ -27,11 +26,10 @@ public final class Conv2d: Layer {
 
 /// A transposed convolution layer (PyTorch's `nn.ConvTranspose2d`); weight `[inputChannels, outputChannels, k, k]`.
 /// It upsamples: output size (H − 1)·stride − 2·padding + k + outputPadding.
-public final class ConvTranspose2d: Layer {
+public final class ConvTranspose2d: Module, Layer {
     public let weight: Tensor
     public let bias: Tensor?
     public let stride: Int, padding: Int, outputPadding: Int
-    public var isTraining = true
 
     /// PyTorch's default initialisation, whose fan-in for this layout is outputChannels·k².
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
@@ -44,8 +42,8 @@ public final class ConvTranspose2d: Layer {
         self.outputPadding = outputPadding
     }
 
-    public var ownParameters: [(name: String, tensor: Tensor)] {
-        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    public override var ownParameters: [(name: String, tensor: Tensor)] {
+        Module.weightAndBias(weight, bias)
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {

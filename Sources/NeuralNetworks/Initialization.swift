@@ -17,7 +17,7 @@ public enum Initialization {
 
     /// The DCGAN paper's initialisation: convolution weights from N(0, 0.02²), BatchNorm scales from
     /// N(1, 0.02²) and BatchNorm shifts 0. Walks every sub-module.
-    public static func dcgan(_ module: any Module, using generator: inout RandomGenerator) {
+    public static func dcgan(_ module: Module, using generator: inout RandomGenerator) {
         switch module {
         case let conv as Conv2d: fillNormal(conv.weight, standardDeviation: 0.02, using: &generator)
         case let conv as ConvTranspose2d: fillNormal(conv.weight, standardDeviation: 0.02, using: &generator)

@@ -2,18 +2,39 @@
 
 /// Anything with parameters: a layer, or a model built from layers.
 ///
-/// Each module lists its own tensors and its children explicitly (no reflection), and the
-/// extension below walks that tree to give PyTorch-style dotted names such as `main.0.weight`.
-public protocol Module: AnyObject {
-    /// This module's own trainable tensors, by local name (`weight`, `bias`).
-    var ownParameters: [(name: String, tensor: Tensor)] { get }
-    /// This module's own non-trainable state that is saved with it (`running_mean`).
-    var ownBuffers: [(name: String, tensor: Tensor)] { get }
-    /// Sub-modules by local name (`0`, `encoder`).
-    var children: [(name: String, module: any Module)] { get }
+/// A class, as PyTorch's `nn.Module` and MLX's `Module` are, so that the training phase is stored
+/// once, here. Each subclass lists its own tensors and its children explicitly (no reflection;
+/// `ModuleTests` checks with `Mirror` that no stored tensor or sub-module is left off a list), and
+/// the extension below walks that tree to give PyTorch-style dotted names such as `main.0.weight`.
+open class Module {
     /// Training or evaluation behaviour (BatchNorm and Dropout differ). Set it with `train()`/`eval()`,
     /// which reach every sub-module.
-    var isTraining: Bool { get set }
+    public private(set) var isTraining = true
+
+    public init() {}
+
+    /// This module's own trainable tensors, by local name (`weight`, `bias`).
+    open var ownParameters: [(name: String, tensor: Tensor)] { [] }
+    /// This module's own non-trainable state that is saved with it (`running_mean`).
+    open var ownBuffers: [(name: String, tensor: Tensor)] { [] }
+    /// Sub-modules by local name (`0`, `encoder`).
+    open var children: [(name: String, module: Module)] { [] }
+
+    /// Switches this module and every sub-module to training behaviour.
+    public final func train() { setPhase(training: true) }
+
+    /// Switches this module and every sub-module to evaluation behaviour.
+    public final func eval() { setPhase(training: false) }
+
+    private func setPhase(training: Bool) {
+        isTraining = training
+        for child in children { child.module.setPhase(training: training) }
+    }
+
+    /// The parameter list of a layer with a weight and an optional bias.
+    public static func weightAndBias(_ weight: Tensor, _ bias: Tensor?) -> [(name: String, tensor: Tensor)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
 }
 
 /// A module that maps one tensor to another and is called like a function.
@@ -22,10 +43,6 @@ public protocol Layer: Module {
 }
 
 extension Module {
-    public var ownParameters: [(name: String, tensor: Tensor)] { [] }
-    public var ownBuffers: [(name: String, tensor: Tensor)] { [] }
-    public var children: [(name: String, module: any Module)] { [] }
-
     /// Every parameter of the tree with its dotted name, in registration order.
     public func namedParameters(prefix: String = "") -> [(name: String, tensor: Tensor)] {
         ownParameters.map { (prefix + $0.name, $0.tensor) }
@@ -66,18 +83,6 @@ extension Module {
             guard value.shape == tensor.shape else { throw StateDictError.shapeMismatch(name, expected: tensor.shape, found: value.shape) }
             tensor.assign(value.converted(to: tensor.dtype).detached())
         }
-    }
-
-    /// Switches this module and every sub-module to training behaviour.
-    public func train() {
-        isTraining = true
-        for child in children { child.module.train() }
-    }
-
-    /// Switches this module and every sub-module to evaluation behaviour.
-    public func eval() {
-        isTraining = false
-        for child in children { child.module.eval() }
     }
 
     /// Clears the gradients of every parameter.

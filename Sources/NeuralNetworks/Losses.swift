@@ -13,7 +13,7 @@ public enum Reduction: Sendable {
 
 private func checkSameShape(_ name: String, _ prediction: Tensor, _ target: Tensor) {
     require(prediction.shape == target.shape,
-                 "\(name): prediction \(prediction.shape) and target \(target.shape) differ in shape")
+            "\(name): prediction \(prediction.shape) and target \(target.shape) differ in shape")
 }
 
 /// Mean squared error, (x̂ − x)².
@@ -54,7 +54,7 @@ public func binaryCrossEntropyWithLogits(_ logits: Tensor, _ targets: Tensor, re
 /// `labelSmoothing` ε the target is (1 − ε)·one-hot + ε/C, as PyTorch's `label_smoothing` makes it.
 public func crossEntropy(_ logits: Tensor, labels: [Int], labelSmoothing: Double = 0, reduction: Reduction = .mean) -> Tensor {
     require(logits.rank == 2 && logits.shape[0] == labels.count,
-                 "crossEntropy: logits \(logits.shape) for \(labels.count) labels; expected [\(labels.count), classes]")
+            "crossEntropy: logits \(logits.shape) for \(labels.count) labels; expected [\(labels.count), classes]")
     return crossEntropy(logits, targets: Tensor.oneHot(labels, classes: logits.shape[1], dtype: logits.dtype),
                         labelSmoothing: labelSmoothing, reduction: reduction)
 }

@@ -3,13 +3,12 @@
 /// Training: normalise each channel with the batch's mean and (biased) variance, and move the
 /// running statistics toward the batch's (unbiased variance) by `momentum`. Evaluation: use the
 /// running statistics instead.
-public final class BatchNorm2d: Layer {
+public final class BatchNorm2d: Module, Layer {
     public let weight: Tensor, bias: Tensor
     public let runningMean: Tensor, runningVariance: Tensor
     /// How many training batches have updated the running statistics.
     public let batchesTracked: Tensor
     public let epsilon: Double, momentum: Double
-    public var isTraining = true
 
     public init(featureCount: Int, epsilon: Double = 1e-5, momentum: Double = 0.1, dtype: DType = .float32) {
         weight = parameter(Tensor.ones([featureCount], dtype: dtype))
@@ -21,14 +20,14 @@ public final class BatchNorm2d: Layer {
         self.momentum = momentum
     }
 
-    public var ownParameters: [(name: String, tensor: Tensor)] { [("weight", weight), ("bias", bias)] }
-    public var ownBuffers: [(name: String, tensor: Tensor)] {
+    public override var ownParameters: [(name: String, tensor: Tensor)] { [("weight", weight), ("bias", bias)] }
+    public override var ownBuffers: [(name: String, tensor: Tensor)] {
         [("running_mean", runningMean), ("running_var", runningVariance), ("num_batches_tracked", batchesTracked)]
     }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         require(input.rank == 4 && input.shape[1] == weight.count,
-                     "BatchNorm2d(\(weight.count)): expected [N, \(weight.count), H, W], got \(input.shape)")
+                "BatchNorm2d(\(weight.count)): expected [N, \(weight.count), H, W], got \(input.shape)")
         let channel = [1, weight.count, 1, 1]
         let scale = weight.reshaped(channel), shift = bias.reshaped(channel)
         guard isTraining else {
@@ -51,26 +50,25 @@ public final class BatchNorm2d: Layer {
 /// Group normalisation (PyTorch's `nn.GroupNorm`): channels are split into groups, and each
 /// sample's group is normalised by its own mean and variance — no batch statistics, so it behaves
 /// the same in training and evaluation and with a batch of one.
-public final class GroupNorm: Layer {
+public final class GroupNorm: Module, Layer {
     public let weight: Tensor, bias: Tensor
     public let groupCount: Int, epsilon: Double
-    public var isTraining = true
 
     public init(groupCount: Int, channelCount: Int, epsilon: Double = 1e-5, dtype: DType = .float32) {
         require(groupCount > 0 && channelCount % groupCount == 0,
-                     "GroupNorm: \(channelCount) channels do not split into \(groupCount) groups")
+                "GroupNorm: \(channelCount) channels do not split into \(groupCount) groups")
         weight = parameter(Tensor.ones([channelCount], dtype: dtype))
         bias = parameter(Tensor.zeros([channelCount], dtype: dtype))
         self.groupCount = groupCount
         self.epsilon = epsilon
     }
 
-    public var ownParameters: [(name: String, tensor: Tensor)] { [("weight", weight), ("bias", bias)] }
+    public override var ownParameters: [(name: String, tensor: Tensor)] { [("weight", weight), ("bias", bias)] }
 
     /// `[N, C, …]` → same shape.
     public func callAsFunction(_ input: Tensor) -> Tensor {
         require(input.rank >= 2 && input.shape[1] == weight.count,
-                     "GroupNorm(\(groupCount), \(weight.count)): expected [N, \(weight.count), …], got \(input.shape)")
+                "GroupNorm(\(groupCount), \(weight.count)): expected [N, \(weight.count), …], got \(input.shape)")
         let normalized = input.groupNormalized(groupCount: groupCount, epsilon: epsilon)
         let channel = [1, weight.count] + [Int](repeating: 1, count: input.rank - 2)
         return normalized * weight.reshaped(channel) + bias.reshaped(channel)
@@ -78,10 +76,9 @@ public final class GroupNorm: Layer {
 }
 
 /// Layer normalisation (PyTorch's `nn.LayerNorm`) over the trailing `normalizedShape` axes.
-public final class LayerNorm: Layer {
+public final class LayerNorm: Module, Layer {
     public let weight: Tensor, bias: Tensor
     public let normalizedShape: [Int], epsilon: Double
-    public var isTraining = true
 
     public init(normalizedShape: [Int], epsilon: Double = 1e-5, dtype: DType = .float32) {
         weight = parameter(Tensor.ones(normalizedShape, dtype: dtype))
@@ -90,11 +87,11 @@ public final class LayerNorm: Layer {
         self.epsilon = epsilon
     }
 
-    public var ownParameters: [(name: String, tensor: Tensor)] { [("weight", weight), ("bias", bias)] }
+    public override var ownParameters: [(name: String, tensor: Tensor)] { [("weight", weight), ("bias", bias)] }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         require(Array(input.shape.suffix(normalizedShape.count)) == normalizedShape,
-                     "LayerNorm(\(normalizedShape)): input \(input.shape) does not end in \(normalizedShape)")
+                "LayerNorm(\(normalizedShape)): input \(input.shape) does not end in \(normalizedShape)")
         let axes = Array((input.rank - normalizedShape.count)..<input.rank)
         let mean = input.mean(alongAxes: axes, keepingDimensions: true)
         let centred = input - mean

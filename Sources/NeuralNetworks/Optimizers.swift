@@ -38,7 +38,7 @@ public final class SGD: Optimizer {
 
     public init(_ parameters: [Tensor], learningRate: Double, momentum: Double = 0, weightDecay: Double = 0) {
         require(learningRate >= 0 && momentum >= 0 && weightDecay >= 0,
-                     "SGD: learning rate \(learningRate), momentum \(momentum), weight decay \(weightDecay) must be ≥ 0")
+                "SGD: learning rate \(learningRate), momentum \(momentum), weight decay \(weightDecay) must be ≥ 0")
         self.parameters = parameters
         self.learningRate = learningRate
         self.momentum = momentum
@@ -106,7 +106,7 @@ public final class Adam: Optimizer {
     public init(_ parameters: [Tensor], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
                 epsilon: Double = 1e-8, weightDecay: Double = 0) {
         require(learningRate >= 0 && (0..<1).contains(betas.0) && (0..<1).contains(betas.1) && epsilon >= 0 && weightDecay >= 0,
-                     "Adam: learning rate \(learningRate), betas \(betas), eps \(epsilon), weight decay \(weightDecay) out of range")
+                "Adam: learning rate \(learningRate), betas \(betas), eps \(epsilon), weight decay \(weightDecay) out of range")
         self.parameters = parameters
         self.learningRate = learningRate
         self.betas = betas

@@ -41,10 +41,11 @@ struct Sample: ParsableCommand {
     @Flag(help: "Draw count/10 images of every class, one row per class.")
     var everyClass = false
 
-    @Option(help: ArgumentHelp("Diffusion sampler: ddim (deterministic, few steps) or ddpm (all 1000 steps).", valueName: "ddim|ddpm"))
+    @Option(help: ArgumentHelp("Diffusion sampler: ddim (deterministic, few steps) or ddpm (every step of the schedule); "
+                               + "default: the one the checkpoint names.", valueName: "ddim|ddpm"))
     var sampler: String?
 
-    @Option(help: "DDIM steps (1…1000; default 50).")
+    @Option(help: "DDIM steps (1 to the schedule's length; default: the checkpoint's sampler's).")
     var steps: Int?
 
     @Option(help: ArgumentHelp("Classifier-free guidance scale w ≥ 0 for a class-conditional diffusion model (default 0).", valueName: "w"))
@@ -75,8 +76,8 @@ struct Sample: ParsableCommand {
         if let sampler, !["ddim", "ddpm"].contains(sampler.lowercased()) {
             throw ValidationError("--sampler must be ddim or ddpm, got \(sampler)")
         }
-        if let steps, !(1...1000).contains(steps) { throw ValidationError("--steps must be 1…1000, got \(steps)") }
-        if steps != nil, sampler?.lowercased() == "ddpm" { throw ValidationError("--steps applies to ddim; ddpm always takes all 1000 steps") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if steps != nil, sampler?.lowercased() == "ddpm" { throw ValidationError("--steps applies to ddim; ddpm always takes every step of the schedule") }
         if let guidance, !(guidance >= 0 && guidance.isFinite) { throw ValidationError("--guidance must be a number ≥ 0, got \(guidance)") }
         if let columns, columns < 1 { throw ValidationError("--columns must be at least 1, got \(columns)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -121,22 +122,36 @@ struct Sample: ParsableCommand {
             print("wrote the \(state.tensors.count) weights and buffers of the \(model.summary) to \(exportStateDict)")
             return
         }
-        var isDiffusion = false
-        if case .diffusion = model { isDiffusion = true }
-        if !isDiffusion && (sampler != nil || steps != nil || guidance != nil) {
-            throw ValidationError("--sampler, --steps and --guidance apply to the diffusion model; \(checkpoint) holds a \(model.summary)")
+        FileHandle.standardError.write(Data("\(checkpoint): \(model.summary)\n".utf8))
+        guard case .diffusion(let unet) = model else {
+            if sampler != nil || steps != nil || guidance != nil {
+                throw ValidationError("--sampler, --steps and --guidance apply to the diffusion model; \(checkpoint) holds a \(model.summary)")
+            }
+            return try draw(from: model, progress: nil)
         }
-        let drawn = everyClass ? (count / 10) * 10 : count
+        let recorded = unet.configuration.sampler
+        let chosen: GaussianDiffusion.Sampler
+        switch (sampler?.lowercased(), steps, recorded) {
+        case ("ddpm", _, _): chosen = .ddpm
+        case (_, let steps?, _): chosen = .ddim(steps: steps)
+        case ("ddim", nil, .ddpm): throw ValidationError("--sampler ddim needs --steps: this model's own sampler is DDPM")
+        default: chosen = recorded
+        }
+        try draw(from: model, sampler: chosen, progress: ProgressBar(label: "\(chosen), \(drawnCount) images",
+                                                                    total: chosen.networkPasses(in: unet.diffusion.schedule)))
+    }
+
+    private var drawnCount: Int { everyClass ? (count / 10) * 10 : count }
+
+    /// Draws the images and writes them as one PNG grid, showing `progress` for each network pass.
+    private func draw(from model: SavedGenerator, sampler: GaussianDiffusion.Sampler? = nil, progress: ProgressBar?) throws {
+        let drawn = drawnCount
         let labels: [Int]? = everyClass ? (0..<10).flatMap { [Int](repeating: $0, count: drawn / 10) }
             : try requestedClass.map { [Int](repeating: try Self.classIndex($0), count: drawn) }
-        let chosenSampler: GaussianDiffusion.Sampler = sampler?.lowercased() == "ddpm" ? .ddpm : .ddim(steps: steps ?? 50)
-        FileHandle.standardError.write(Data("\(checkpoint): \(model.summary)\n".utf8))
-
         var rng = RandomGenerator(seed: seed)
-        let progress = isDiffusion ? ProgressBar(label: "\(chosenSampler), \(drawn) images", total: chosenSampler.networkPasses(in: .linear())) : nil
         let samples: Tensor
         do {
-            samples = try model.sample(count: drawn, labels: labels, sampler: chosenSampler, guidance: guidance ?? 0, using: &rng) { _ in progress?.advance() }
+            samples = try model.sample(count: drawn, labels: labels, sampler: sampler, guidance: guidance ?? 0, using: &rng) { _ in progress?.advance() }
         } catch let error as SavedGeneratorError {
             throw SampleError(problem: error.description)
         }

@@ -27,11 +27,8 @@ public final class AnomalyDetector: @unchecked Sendable {
 
     func inspect(_ tensor: Tensor, op: @autoclosure () -> String, inputs: [Tensor], phase: Phase) {
         guard first == nil else { return }
-        let bad: Int
-        switch tensor.dtype {
-        case .float32: bad = tensor.storage.buffer(Float.self).reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
-        case .float64: bad = tensor.storage.buffer(Double.self).reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
-        }
+        func run<T: TensorScalar>(_: T.Type) -> Int { tensor.storage.buffer(T.self).reduce(0) { $0 + ($1.isFinite ? 0 : 1) } }
+        let bad = tensor.dtype.select(float32: run(Float.self), float64: run(Double.self))
         guard bad > 0 else { return }
         // An op whose inputs were already non-finite only passes the problem on; it is not the cause.
         if phase == .forward, inputs.contains(where: { $0.hasNonFinite }) { return }
@@ -42,10 +39,8 @@ public final class AnomalyDetector: @unchecked Sendable {
 extension Tensor {
     /// Whether any element is NaN or infinite.
     public var hasNonFinite: Bool {
-        switch dtype {
-        case .float32: return storage.buffer(Float.self).contains { !$0.isFinite }
-        case .float64: return storage.buffer(Double.self).contains { !$0.isFinite }
-        }
+        func run<T: TensorScalar>(_: T.Type) -> Bool { storage.buffer(T.self).contains { !$0.isFinite } }
+        return dtype.select(float32: run(Float.self), float64: run(Double.self))
     }
 }
 

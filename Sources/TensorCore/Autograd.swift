@@ -98,7 +98,7 @@ extension Tensor {
         let seed: Tensor
         if let upstream {
             require(upstream.shape == shape,
-                         "backward: upstream gradient \(Shape.text(upstream.shape)) does not match the output \(Shape.text(shape))")
+                    "backward: upstream gradient \(Shape.text(upstream.shape)) does not match the output \(Shape.text(shape))")
             seed = upstream
         } else {
             require(count == 1, "backward: output \(Shape.text(shape)) is not a scalar; pass the upstream gradient")
@@ -123,7 +123,7 @@ extension Tensor {
                 for (input, inputGradient) in zip(function.inputs, inputGradients) {
                     guard input.requiresGrad, let inputGradient else { continue }
                     require(inputGradient.shape == input.shape,
-                                 "backward of \(function.name): gradient \(Shape.text(inputGradient.shape)) for input \(Shape.text(input.shape))")
+                            "backward of \(function.name): gradient \(Shape.text(inputGradient.shape)) for input \(Shape.text(input.shape))")
                     if let detector {
                         detector.inspect(inputGradient, op: "backward of \(function.name)", inputs: function.inputs, phase: .backward)
                     }

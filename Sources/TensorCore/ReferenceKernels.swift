@@ -4,7 +4,7 @@ public enum ReferenceKernels {
     /// `a · b` for matrices, by the textbook triple loop.
     public static func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
         require(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[0] && a.dtype == b.dtype,
-                     "ReferenceKernels.matmul: \(Shape.text(a.shape)) × \(Shape.text(b.shape))")
+                "ReferenceKernels.matmul: \(Shape.text(a.shape)) × \(Shape.text(b.shape))")
         let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
         let c = Tensor(uninitialized: [m, n], dtype: a.dtype)
         func run<T: TensorScalar>(_: T.Type) {
@@ -13,7 +13,7 @@ public enum ReferenceKernels {
                                      MatrixView(base: UnsafePointer(b.storage.buffer(T.self).baseAddress!), rowStride: n, columnStride: 1),
                                      c.storage.buffer(T.self).baseAddress!, ldc: n, accumulate: false)
         }
-        switch a.dtype { case .float32: run(Float.self); case .float64: run(Double.self) }
+        a.dtype.select(float32: run(Float.self), float64: run(Double.self))
         return c
     }
 
@@ -25,25 +25,19 @@ public enum ReferenceKernels {
 
     /// conv2d without bias, by direct summation over every kernel tap.
     public static func conv2d(_ x: Tensor, _ w: Tensor, _ g: ConvolutionGeometry) -> Tensor {
-        switch x.dtype {
-        case .float32: return Tensor(ConvolutionKernels.referenceForward(x.floats, w.floats, g), shape: g.outputShape)
-        case .float64: return Tensor(ConvolutionKernels.referenceForward(x.doubles, w.doubles, g), shape: g.outputShape)
-        }
+        func run<T: TensorScalar>(_ x: [T], _ w: [T]) -> Tensor { Tensor(ConvolutionKernels.referenceForward(x, w, g), shape: g.outputShape) }
+        return x.dtype.select(float32: run(x.floats, w.floats), float64: run(x.doubles, w.doubles))
     }
 
     /// The transposed convolution (input gradient of conv2d) by direct summation.
     public static func convolutionInputAdjoint(_ y: Tensor, _ w: Tensor, _ g: ConvolutionGeometry) -> Tensor {
-        switch y.dtype {
-        case .float32: return Tensor(ConvolutionKernels.referenceInputAdjoint(y.floats, w.floats, g), shape: g.inputShape)
-        case .float64: return Tensor(ConvolutionKernels.referenceInputAdjoint(y.doubles, w.doubles, g), shape: g.inputShape)
-        }
+        func run<T: TensorScalar>(_ y: [T], _ w: [T]) -> Tensor { Tensor(ConvolutionKernels.referenceInputAdjoint(y, w, g), shape: g.inputShape) }
+        return y.dtype.select(float32: run(y.floats, w.floats), float64: run(y.doubles, w.doubles))
     }
 
     /// The weight gradient of conv2d by direct summation.
     public static func convolutionWeightGradient(_ x: Tensor, _ y: Tensor, _ g: ConvolutionGeometry) -> Tensor {
-        switch x.dtype {
-        case .float32: return Tensor(ConvolutionKernels.referenceWeightGradient(x.floats, y.floats, g), shape: g.weightShape)
-        case .float64: return Tensor(ConvolutionKernels.referenceWeightGradient(x.doubles, y.doubles, g), shape: g.weightShape)
-        }
+        func run<T: TensorScalar>(_ x: [T], _ y: [T]) -> Tensor { Tensor(ConvolutionKernels.referenceWeightGradient(x, y, g), shape: g.weightShape) }
+        return x.dtype.select(float32: run(x.floats, y.floats), float64: run(x.doubles, y.doubles))
     }
 }

@@ -4,10 +4,8 @@ extension Tensor {
     /// Applies an elementwise kernel, producing an unrecorded result.
     func mapped(_ op: UnaryOp) -> Tensor {
         let result = Tensor(uninitialized: shape, dtype: dtype)
-        switch dtype {
-        case .float32: ElementwiseKernels.unary(op, storage.buffer(Float.self), result.storage.buffer(Float.self))
-        case .float64: ElementwiseKernels.unary(op, storage.buffer(Double.self), result.storage.buffer(Double.self))
-        }
+        func run<T: TensorScalar>(_: T.Type) { ElementwiseKernels.unary(op, storage.buffer(T.self), result.storage.buffer(T.self)) }
+        dtype.select(float32: run(Float.self), float64: run(Double.self))
         return result
     }
 
@@ -21,14 +19,10 @@ extension Tensor {
         let plan = StridedPlan(shape: outShape,
                                firstStrides: Shape.broadcastStrides(shape, to: outShape),
                                secondStrides: Shape.broadcastStrides(other.shape, to: outShape))
-        switch dtype {
-        case .float32:
-            ElementwiseKernels.binary(op, storage.buffer(Float.self), other.storage.buffer(Float.self),
-                                      result.storage.buffer(Float.self), plan: plan)
-        case .float64:
-            ElementwiseKernels.binary(op, storage.buffer(Double.self), other.storage.buffer(Double.self),
-                                      result.storage.buffer(Double.self), plan: plan)
+        func run<T: TensorScalar>(_: T.Type) {
+            ElementwiseKernels.binary(op, storage.buffer(T.self), other.storage.buffer(T.self), result.storage.buffer(T.self), plan: plan)
         }
+        dtype.select(float32: run(Float.self), float64: run(Double.self))
         return result
     }
 

@@ -13,7 +13,7 @@ extension Tensor {
                                            kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
                                            stride: stride, padding: padding)
         require(shape[2] + 2 * padding >= weight.shape[2] && shape[3] + 2 * padding >= weight.shape[3],
-                     "\(context): padded input is smaller than the kernel")
+                "\(context): padded input is smaller than the kernel")
         let output = Tensor.convolution(self, weight, geometry)
         return bias.map { output + $0.reshaped([1, -1, 1, 1]) } ?? output
     }
@@ -27,7 +27,7 @@ extension Tensor {
         require(rank == 4 && weight.rank == 4, "\(context): expected [N, C, H, W] and [C, O, kh, kw]")
         require(shape[1] == weight.shape[0], "\(context): input has \(shape[1]) channels, weight expects \(weight.shape[0])")
         require(stride >= 1 && padding >= 0 && outputPadding >= 0 && outputPadding < stride,
-                     "\(context): stride \(stride), padding \(padding), output padding \(outputPadding) (must be < stride)")
+                "\(context): stride \(stride), padding \(padding), output padding \(outputPadding) (must be < stride)")
         let height = (shape[2] - 1) * stride - 2 * padding + weight.shape[2] + outputPadding
         let width = (shape[3] - 1) * stride - 2 * padding + weight.shape[3] + outputPadding
         require(height > 0 && width > 0, "\(context): output would be \(height)×\(width)")
@@ -44,10 +44,10 @@ extension Tensor {
     /// y = conv(x, W). Its gradients are the other two primitives.
     static func convolution(_ x: Tensor, _ w: Tensor, _ g: ConvolutionGeometry) -> Tensor {
         let y = Tensor(uninitialized: g.outputShape, dtype: x.dtype)
-        switch x.dtype {
-        case .float32: ConvolutionKernels.forward(x.storage.buffer(Float.self), w.storage.buffer(Float.self), y.storage.buffer(Float.self), g)
-        case .float64: ConvolutionKernels.forward(x.storage.buffer(Double.self), w.storage.buffer(Double.self), y.storage.buffer(Double.self), g)
+        func run<T: TensorScalar>(_: T.Type) {
+            ConvolutionKernels.forward(x.storage.buffer(T.self), w.storage.buffer(T.self), y.storage.buffer(T.self), g)
         }
+        x.dtype.select(float32: run(Float.self), float64: run(Double.self))
         return y.recorded("conv2d", [x, w]) { up in
             [x.requiresGrad ? convolutionAdjoint(up, w, g) : nil, w.requiresGrad ? convolutionWeightGradient(x, up, g) : nil]
         }
@@ -57,10 +57,10 @@ extension Tensor {
     static func convolutionAdjoint(_ y: Tensor, _ w: Tensor, _ g: ConvolutionGeometry) -> Tensor {
         require(y.dtype == w.dtype, "convolution: dtypes differ, \(y.dtype) and \(w.dtype)")
         let x = Tensor(uninitialized: g.inputShape, dtype: y.dtype)
-        switch y.dtype {
-        case .float32: ConvolutionKernels.inputAdjoint(y.storage.buffer(Float.self), w.storage.buffer(Float.self), x.storage.buffer(Float.self), g)
-        case .float64: ConvolutionKernels.inputAdjoint(y.storage.buffer(Double.self), w.storage.buffer(Double.self), x.storage.buffer(Double.self), g)
+        func run<T: TensorScalar>(_: T.Type) {
+            ConvolutionKernels.inputAdjoint(y.storage.buffer(T.self), w.storage.buffer(T.self), x.storage.buffer(T.self), g)
         }
+        y.dtype.select(float32: run(Float.self), float64: run(Double.self))
         return x.recorded("convTranspose2d", [y, w]) { up in
             [y.requiresGrad ? convolution(up, w, g) : nil, w.requiresGrad ? convolutionWeightGradient(up, y, g) : nil]
         }
@@ -70,10 +70,10 @@ extension Tensor {
     static func convolutionWeightGradient(_ x: Tensor, _ y: Tensor, _ g: ConvolutionGeometry) -> Tensor {
         require(x.dtype == y.dtype, "convolution: dtypes differ, \(x.dtype) and \(y.dtype)")
         let w = Tensor(uninitialized: g.weightShape, dtype: x.dtype)
-        switch x.dtype {
-        case .float32: ConvolutionKernels.weightGradient(x.storage.buffer(Float.self), y.storage.buffer(Float.self), w.storage.buffer(Float.self), g)
-        case .float64: ConvolutionKernels.weightGradient(x.storage.buffer(Double.self), y.storage.buffer(Double.self), w.storage.buffer(Double.self), g)
+        func run<T: TensorScalar>(_: T.Type) {
+            ConvolutionKernels.weightGradient(x.storage.buffer(T.self), y.storage.buffer(T.self), w.storage.buffer(T.self), g)
         }
+        x.dtype.select(float32: run(Float.self), float64: run(Double.self))
         return w.recorded("conv2d weight gradient", [x, y]) { up in
             [x.requiresGrad ? convolutionAdjoint(y, up, g) : nil, y.requiresGrad ? convolution(x, up, g) : nil]
         }

@@ -14,10 +14,8 @@ extension Tensor {
     /// A tensor with every element equal to `value`.
     public static func full(_ shape: [Int], value: Double, dtype: DType = .float32) -> Tensor {
         let result = Tensor(uninitialized: shape, dtype: dtype)
-        switch dtype {
-        case .float32: result.storage.buffer(Float.self).update(repeating: Float(value))
-        case .float64: result.storage.buffer(Double.self).update(repeating: value)
-        }
+        func run<T: TensorScalar>(_: T.Type) { result.storage.buffer(T.self).update(repeating: T(value)) }
+        dtype.select(float32: run(Float.self), float64: run(Double.self))
         return result
     }
 

@@ -21,7 +21,7 @@ extension Tensor {
     /// `[rowCount, width]` matrix.
     public func scatteringRows(_ indices: [Int], rowCount: Int) -> Tensor {
         require(rank == 2 && shape[0] == indices.count,
-                     "scatteringRows: \(indices.count) indices for rows of \(Shape.text(shape))")
+                "scatteringRows: \(indices.count) indices for rows of \(Shape.text(shape))")
         let oneHot = Tensor.zeros([rowCount, indices.count], dtype: dtype)
         for (i, index) in indices.enumerated() {
             require(index >= 0 && index < rowCount, "scatteringRows: index \(index) out of range 0..<\(rowCount)")
@@ -33,29 +33,7 @@ extension Tensor {
 
     /// Writes one element in place, outside autograd (for building constant tensors).
     func assignElement(_ value: Double, at index: Int) {
-        switch dtype {
-        case .float32: storage.buffer(Float.self)[index] = Float(value)
-        case .float64: storage.buffer(Double.self)[index] = value
-        }
+        func run<T: TensorScalar>(_: T.Type) { storage.buffer(T.self)[index] = T(value) }
+        dtype.select(float32: run(Float.self), float64: run(Double.self))
     }
-
-    /// A `[indices.count, classes]` matrix with a 1 at each (i, indices[i]).
-    public static func oneHot(_ indices: [Int], classes: Int, dtype: DType = .float32) -> Tensor {
-        let result = Tensor.zeros([indices.count, classes], dtype: dtype)
-        for (i, index) in indices.enumerated() {
-            require(index >= 0 && index < classes, "oneHot: class \(index) out of range 0..<\(classes)")
-            result.assignElement(1, at: i * classes + index)
-        }
-        return result
-    }
-
-    /// log softmax along `axis`, computed stably by subtracting the maximum first. The shift is a
-    /// constant (log softmax does not change when a row is shifted), so its max is not recorded.
-    public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
-        let shifted = self - detached().max(alongAxes: [axis], keepingDimensions: true)
-        return shifted - shifted.exp().sum(alongAxes: [axis], keepingDimensions: true).log()
-    }
-
-    /// softmax along `axis`.
-    public func softmax(alongAxis axis: Int = -1) -> Tensor { logSoftmax(alongAxis: axis).exp() }
 }

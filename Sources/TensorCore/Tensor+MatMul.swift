@@ -43,9 +43,6 @@ extension Tensor {
                                         pc + batch * m * n, ldc: n, accumulate: false)
             }
         }
-        switch dtype {
-        case .float32: run(Float.self)
-        case .float64: run(Double.self)
-        }
+        dtype.select(float32: run(Float.self), float64: run(Double.self))
     }
 }

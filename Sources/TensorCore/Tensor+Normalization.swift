@@ -41,10 +41,7 @@ extension Tensor {
             NormalizationKernels.normalize(storage.buffer(T.self), rows, epsilon: epsilon, result.storage.buffer(T.self),
                                            inverseDeviations: inverseDeviations.storage.buffer(T.self), moments: moments.storage.buffer(T.self))
         }
-        switch dtype {
-        case .float32: forward(Float.self)
-        case .float64: forward(Double.self)
-        }
+        dtype.select(float32: forward(Float.self), float64: forward(Double.self))
         let recorded = result.recorded(name, [self]) { [unowned result] g in
             // Under createGraph the gradient must itself be differentiable, which the kernel is not.
             if GradMode.isEnabled {
@@ -56,10 +53,7 @@ extension Tensor {
                                                        inverseDeviations: inverseDeviations.storage.buffer(T.self), rows,
                                                        dx.storage.buffer(T.self))
             }
-            switch g.dtype {
-            case .float32: backward(Float.self)
-            case .float64: backward(Double.self)
-            }
+            g.dtype.select(float32: backward(Float.self), float64: backward(Double.self))
             return [dx]
         }
         return (recorded, moments)

@@ -7,7 +7,7 @@ extension Tensor {
         require(rank == 4, "avgPool2d: expected [N, C, H, W], got \(Shape.text(shape))")
         let window = PoolingKernels.Window(kernel: kernel, stride: stride ?? kernel, padding: padding, height: shape[2], width: shape[3])
         require(kernel >= 1 && window.stride >= 1 && padding >= 0 && padding * 2 <= kernel,
-                     "avgPool2d: kernel \(kernel), stride \(window.stride), padding \(padding) (padding at most half the kernel)")
+                "avgPool2d: kernel \(kernel), stride \(window.stride), padding \(padding) (padding at most half the kernel)")
         require(window.outputHeight >= 1 && window.outputWidth >= 1, "avgPool2d: window \(kernel) larger than input \(Shape.text(shape))")
         return Tensor.averagePool(self, window)
     }
@@ -15,20 +15,20 @@ extension Tensor {
     private static func averagePool(_ x: Tensor, _ window: PoolingKernels.Window) -> Tensor {
         let planes = x.shape[0] * x.shape[1]
         let y = Tensor(uninitialized: [x.shape[0], x.shape[1], window.outputHeight, window.outputWidth], dtype: x.dtype)
-        switch x.dtype {
-        case .float32: PoolingKernels.averagePool(x.storage.buffer(Float.self), y.storage.buffer(Float.self), planes: planes, window)
-        case .float64: PoolingKernels.averagePool(x.storage.buffer(Double.self), y.storage.buffer(Double.self), planes: planes, window)
+        func run<T: TensorScalar>(_: T.Type) {
+            PoolingKernels.averagePool(x.storage.buffer(T.self), y.storage.buffer(T.self), planes: planes, window)
         }
+        x.dtype.select(float32: run(Float.self), float64: run(Double.self))
         return y.recorded("avgPool2d", [x]) { g in [averagePoolAdjoint(g, window)] }
     }
 
     private static func averagePoolAdjoint(_ y: Tensor, _ window: PoolingKernels.Window) -> Tensor {
         let planes = y.shape[0] * y.shape[1]
         let x = Tensor(uninitialized: [y.shape[0], y.shape[1], window.height, window.width], dtype: y.dtype)
-        switch y.dtype {
-        case .float32: PoolingKernels.averagePoolAdjoint(y.storage.buffer(Float.self), x.storage.buffer(Float.self), planes: planes, window)
-        case .float64: PoolingKernels.averagePoolAdjoint(y.storage.buffer(Double.self), x.storage.buffer(Double.self), planes: planes, window)
+        func run<T: TensorScalar>(_: T.Type) {
+            PoolingKernels.averagePoolAdjoint(y.storage.buffer(T.self), x.storage.buffer(T.self), planes: planes, window)
         }
+        y.dtype.select(float32: run(Float.self), float64: run(Double.self))
         return x.recorded("avgPool2d adjoint", [y]) { g in [averagePool(g, window)] }
     }
 
@@ -38,10 +38,10 @@ extension Tensor {
         require(rank == 4 && scale >= 1, "upsampledNearest: expected [N, C, H, W] and scale ≥ 1, got \(Shape.text(shape)), \(scale)")
         let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
         let y = Tensor(uninitialized: [shape[0], shape[1], h * scale, w * scale], dtype: dtype)
-        switch dtype {
-        case .float32: PoolingKernels.upsampleNearest(storage.buffer(Float.self), y.storage.buffer(Float.self), planes: planes, height: h, width: w, scale: scale)
-        case .float64: PoolingKernels.upsampleNearest(storage.buffer(Double.self), y.storage.buffer(Double.self), planes: planes, height: h, width: w, scale: scale)
+        func run<T: TensorScalar>(_: T.Type) {
+            PoolingKernels.upsampleNearest(storage.buffer(T.self), y.storage.buffer(T.self), planes: planes, height: h, width: w, scale: scale)
         }
+        dtype.select(float32: run(Float.self), float64: run(Double.self))
         return y.recorded("upsampleNearest", [self]) { g in [g.avgPool2d(kernel: scale) * Double(scale * scale)] }
     }
 }

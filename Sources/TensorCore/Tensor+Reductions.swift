@@ -16,14 +16,10 @@ extension Tensor {
     private func reduced(_ kind: ReductionKernels.Kind, _ axes: [Int], keptShape: [Int]) -> Tensor {
         let result = Tensor(uninitialized: keptShape, dtype: dtype)
         let outputStrides = Shape.broadcastStrides(keptShape, to: shape)
-        switch dtype {
-        case .float32:
-            ReductionKernels.reduce(kind, storage.buffer(Float.self), shape: shape, outputStrides: outputStrides,
-                                    result.storage.buffer(Float.self))
-        case .float64:
-            ReductionKernels.reduce(kind, storage.buffer(Double.self), shape: shape, outputStrides: outputStrides,
-                                    result.storage.buffer(Double.self))
+        func run<T: TensorScalar>(_: T.Type) {
+            ReductionKernels.reduce(kind, storage.buffer(T.self), shape: shape, outputStrides: outputStrides, result.storage.buffer(T.self))
         }
+        dtype.select(float32: run(Float.self), float64: run(Double.self))
         return result
     }
 

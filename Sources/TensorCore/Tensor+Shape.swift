@@ -8,11 +8,11 @@ extension Tensor {
         if let inferred = newShape.firstIndex(of: -1) {
             let known = newShape.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
             require(known > 0 && count % known == 0,
-                         "reshaped: cannot infer -1 in \(Shape.text(newShape)) for \(count) elements of \(Shape.text(shape))")
+                    "reshaped: cannot infer -1 in \(Shape.text(newShape)) for \(count) elements of \(Shape.text(shape))")
             target[inferred] = count / known
         }
         require(Shape.count(target) == count,
-                     "reshaped: \(Shape.text(shape)) (\(count) elements) cannot become \(Shape.text(newShape))")
+                "reshaped: \(Shape.text(shape)) (\(count) elements) cannot become \(Shape.text(newShape))")
         if target == shape { return self }
         let inputShape = shape
         return Tensor(shape: target, storage: storage).recorded("reshape", [self]) { g in [g.reshaped(inputShape)] }
@@ -28,7 +28,7 @@ extension Tensor {
     public func broadcast(to target: [Int]) -> Tensor {
         if target == shape { return self }
         require(Shape.broadcast(shape, target) == target,
-                     "broadcast: \(Shape.text(shape)) cannot broadcast to \(Shape.text(target))")
+                "broadcast: \(Shape.text(shape)) cannot broadcast to \(Shape.text(target))")
         let result = Tensor(uninitialized: target, dtype: dtype)
         copyView(shape: target, strides: Shape.broadcastStrides(shape, to: target),
                  into: result, destinationStrides: Shape.strides(target))
@@ -60,7 +60,7 @@ extension Tensor {
     public func slice(_ range: Range<Int>, alongAxis axis: Int) -> Tensor {
         let axis = Shape.axis(axis, rank: rank, "slice")
         require(range.lowerBound >= 0 && range.upperBound <= shape[axis],
-                     "slice: range \(range) out of bounds for axis \(axis) of \(Shape.text(shape))")
+                "slice: range \(range) out of bounds for axis \(axis) of \(Shape.text(shape))")
         var resultShape = shape
         resultShape[axis] = range.count
         let strides = Shape.strides(shape)

@@ -23,7 +23,7 @@ public final class Tensor {
     init(shape: [Int], storage: TensorStorage, requiresGrad: Bool = false) {
         require(shape.allSatisfy { $0 >= 0 }, "tensor: negative size in shape \(Shape.text(shape))")
         require(Shape.count(shape) == storage.count,
-                     "tensor: shape \(Shape.text(shape)) needs \(Shape.count(shape)) elements, storage has \(storage.count)")
+                "tensor: shape \(Shape.text(shape)) needs \(Shape.count(shape)) elements, storage has \(storage.count)")
         self.shape = shape
         self.dtype = storage.dtype
         self.storage = storage
@@ -39,7 +39,7 @@ public final class Tensor {
     /// A tensor holding `values` (row-major) with the given shape.
     public convenience init<T: TensorScalar>(_ values: [T], shape: [Int], requiresGrad: Bool = false) {
         require(values.count == Shape.count(shape),
-                     "Tensor(_:shape:): \(values.count) values do not fill shape \(Shape.text(shape))")
+                "Tensor(_:shape:): \(values.count) values do not fill shape \(Shape.text(shape))")
         self.init(uninitialized: shape, dtype: T.dtype)
         _ = storage.buffer(T.self).initialize(from: values)
         self.requiresGrad = requiresGrad
@@ -47,10 +47,9 @@ public final class Tensor {
 
     /// A tensor of `dtype` holding `values` (row-major), each converted to that dtype.
     public convenience init(_ values: [Double], shape: [Int], dtype: DType, requiresGrad: Bool = false) {
-        switch dtype {
-        case .float32: self.init(values.map { Float($0) }, shape: shape, requiresGrad: requiresGrad)
-        case .float64: self.init(values, shape: shape, requiresGrad: requiresGrad)
-        }
+        // `self.init` cannot be delegated to inside a closure, so build the tensor and take its storage.
+        let converted = dtype.select(float32: Tensor(values.map { Float($0) }, shape: shape), float64: Tensor(values, shape: shape))
+        self.init(shape: shape, storage: converted.storage, requiresGrad: requiresGrad)
     }
 
     /// A 0-dimensional tensor holding one value.
@@ -65,18 +64,12 @@ public final class Tensor {
 
     /// The elements, row-major, as `Float`s (converted when the dtype is float64).
     public var floats: [Float] {
-        switch dtype {
-        case .float32: return Array(storage.buffer(Float.self))
-        case .float64: return storage.buffer(Double.self).map { Float($0) }
-        }
+        dtype.select(float32: Array(storage.buffer(Float.self)), float64: storage.buffer(Double.self).map { Float($0) })
     }
 
     /// The elements, row-major, as `Double`s (converted when the dtype is float32).
     public var doubles: [Double] {
-        switch dtype {
-        case .float32: return storage.buffer(Float.self).map { Double($0) }
-        case .float64: return Array(storage.buffer(Double.self))
-        }
+        dtype.select(float32: storage.buffer(Float.self).map { Double($0) }, float64: Array(storage.buffer(Double.self)))
     }
 
     /// The only element of a one-element tensor.
@@ -108,14 +101,12 @@ public final class Tensor {
     public func converted(to target: DType) -> Tensor {
         if target == dtype { return self }
         let result = Tensor(uninitialized: shape, dtype: target)
-        switch (dtype, target) {
-        case (.float32, .float64):
-            let source = storage.buffer(Float.self), destination = result.storage.buffer(Double.self)
-            for i in 0..<count { destination[i] = Double(source[i]) }
-        default:
-            let source = storage.buffer(Double.self), destination = result.storage.buffer(Float.self)
-            for i in 0..<count { destination[i] = Float(source[i]) }
+        func run<Source: TensorScalar, Target: TensorScalar>(_: Source.Type, to _: Target.Type) {
+            let source = storage.buffer(Source.self), destination = result.storage.buffer(Target.self)
+            for i in 0..<count { destination[i] = Target(source[i]) }
         }
+        // `target` differs from `dtype`, so a float32 tensor becomes float64 and a float64 one float32.
+        dtype.select(float32: run(Float.self, to: Double.self), float64: run(Double.self, to: Float.self))
         let sourceType = dtype
         return result.recorded("converted(to: \(target))", [self]) { g in [g.converted(to: sourceType)] }
     }
@@ -124,7 +115,7 @@ public final class Tensor {
     /// Used to load weights and by optimizers.
     public func assign(_ other: Tensor) {
         require(other.shape == shape && other.dtype == dtype,
-                     "assign: \(Shape.text(other.shape)) \(other.dtype) into \(Shape.text(shape)) \(dtype)")
+                "assign: \(Shape.text(other.shape)) \(other.dtype) into \(Shape.text(shape)) \(dtype)")
         storage.raw.copyMemory(from: other.storage.raw, byteCount: count * dtype.byteCount)
     }
 }

@@ -14,29 +14,11 @@ struct ChapterRun {
     /// the output folder.
     init(_ product: String, _ arguments: [String], addOutput: Bool = true, output: URL? = nil,
          environment: [String: String] = [:], killWhenFileAppears watched: String? = nil) throws {
-        let executable = try BuiltProduct.url(product)
-        self.output = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("\(product)-\(UUID())")
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments + (addOutput ? ["--out", self.output.path] : [])
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        // A file rather than a pipe: a pipe that is not read while we wait would fill and stall the child.
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(product)-\(UUID()).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        if let watched {
-            let file = self.output.appendingPathComponent(watched).path
-            while process.isRunning && !FileManager.default.fileExists(atPath: file) { usleep(2_000) }
-            kill(process.processIdentifier, SIGKILL)
-        }
-        process.waitUntilExit()
-        try handle.close()
-        standardOutput = String(decoding: try Data(contentsOf: log), as: UTF8.self)
-        status = process.terminationStatus
+        let output = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("\(product)-\(UUID())")
+        let run = try ProcessRun(try BuiltProduct.url(product), arguments + (addOutput ? ["--out", output.path] : []),
+                                 environment: environment, mergingOutputs: true,
+                                 killWhen: watched.map { name in { FileManager.default.fileExists(atPath: output.appendingPathComponent(name).path) } })
+        (self.output, standardOutput, status) = (output, run.standardOutput, run.status)
     }
 
     /// The run manifest's final metrics.

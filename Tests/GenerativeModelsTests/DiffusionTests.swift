@@ -16,6 +16,13 @@ import NeuralNetworks
         let cosine = NoiseSchedule.cosine()
         #expect(abs(cosine.alphaBars[499] - 0.49384359044063775) < 1e-12)           // f(0.5)/f(0)
         #expect(cosine.betas.max()! == 0.999)                                         // the last step is capped
+        // A schedule is rebuilt from its recipe, as a checkpoint's configuration gives it.
+        #expect(NoiseSchedule(linear.recipe).betas == linear.betas && NoiseSchedule(cosine.recipe).betas == cosine.betas)
+        #expect(NoiseSchedule(betas: [0.1, 0.2]).recipe == .betas([0.1, 0.2]))
+        #expect(NoiseSchedule.Recipe.linear(stepCount: 1, start: 1e-4, end: 0.02).problem?.contains("2…100000 steps") == true)
+        #expect(NoiseSchedule.Recipe.linear(stepCount: 10, start: 0.5, end: 0.1).problem?.contains("start ≤ end") == true)
+        #expect(NoiseSchedule.Recipe.cosine(stepCount: 10, offset: 0.008, maximumBeta: 1).problem?.contains("maximum β") == true)
+        #expect(NoiseSchedule.Recipe.betas([0.5, 1]).problem != nil && NoiseSchedule.Recipe.betas([]).problem != nil)
         let visited = linear.evenlySpacedSteps(50)
         #expect(visited.count == 50 && visited.first == 999 && visited.last == 0 && zip(visited, visited.dropFirst()).allSatisfy { $0 > $1 })
     }

@@ -1,4 +1,5 @@
 import Foundation
+@testable import Evaluation
 @testable import GenerativeModels
 import NeuralNetworks
 import Testing
@@ -39,6 +40,11 @@ import Testing
         #expect(try refusal([], metadata: latent) == "DCGANGenerator configuration: latentCount must be 1…512, got 1099511627776")
         let widths = describing("vae", as: VariationalAutoencoder.Configuration(widths: [4, 8]))
         #expect(try refusal([], metadata: widths) == "VariationalAutoencoder configuration: needs three widths of 1…512, got [4, 8]")
+        // A schedule of 10^9 steps would be an 8 GB table; a DDIM sampler longer than its schedule cannot run.
+        let long = describing("unet", as: TinyUNet.Configuration(schedule: .linear(stepCount: 1_000_000_000, start: 1e-4, end: 0.02)))
+        #expect(try refusal([], metadata: long) == "TinyUNet configuration: a linear schedule needs 2…100000 steps, got 1000000000")
+        let sampler = describing("unet", as: TinyUNet.Configuration(sampler: .ddim(steps: 5000)))
+        #expect(try refusal([], metadata: sampler) == "TinyUNet configuration: a DDIM sampler needs 1…1000 steps, got 5000")
     }
 
     @Test func aConfigurationThatDoesNotFitItsTensors() throws {

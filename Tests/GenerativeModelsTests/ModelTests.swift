@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import GenerativeModels
 import NeuralNetworks
+import TestSupport
 
 /// The models' shapes, parameter counts (as benchmarks.md gives them) and PyTorch names.
 @Suite struct ModelTests {
@@ -55,5 +56,21 @@ import NeuralNetworks
         time.requiresGrad = true
         let report = gradientCheck(inPlace: [x, time] + block.parameters) { block(x, time: time) }
         #expect(report.passed, "\(report)")
+    }
+}
+
+/// Every model lists all it stores: no tensor is left off a parameter list and no sub-module off
+/// `children` (checked with `Mirror`, as `ModuleTests` checks the layers).
+@Suite struct ModelStructureTests {
+    @Test func everyModelListsEveryStoredMember() {
+        var rng = RandomGenerator(seed: 0)
+        let models: [Module] = [
+            DCGANGenerator(latentCount: 4, widths: [8, 8, 8], imageChannels: 1, classCount: 10, using: &rng),
+            DCGANDiscriminator(widths: [8, 8, 8], imageChannels: 1, classCount: 10, using: &rng),
+            DCGANDiscriminator(widths: [8, 8, 8], imageChannels: 1, batchNorm: false, using: &rng),
+            VariationalAutoencoder(imageChannels: 1, latentCount: 4, classCount: 10, using: &rng),
+            TinyUNet(width: 8, using: &rng), TinyUNet(width: 8, classCount: 10, using: &rng),
+        ]
+        for model in models { expectEveryStoredMemberListed(model) }
     }
 }

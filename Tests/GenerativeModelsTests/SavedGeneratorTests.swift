@@ -56,6 +56,27 @@ import NeuralNetworks
         #expect(try saved.sample(count: 2, sampler: .ddim(steps: 2), using: &draw).shape == [2, 1, 28, 28])   // no class: allowed
     }
 
+    /// A U-Net's checkpoint records its noise schedule and default sampler: `sample` without a
+    /// sampler uses them, and a sampler the schedule cannot run is refused by name.
+    @Test func diffusionCheckpointsRecordTheirScheduleAndSampler() throws {
+        var rng = RandomGenerator(seed: 0)
+        let model = TinyUNet(width: 8, schedule: NoiseSchedule.cosine(stepCount: 20).recipe, sampler: .ddim(steps: 3), using: &rng)
+        let file = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Checkpoint(models: [("unet", model)]).save(to: file, generator: rng)
+        let saved = try SavedGenerator.load(from: file)
+        guard case .diffusion(let restored) = saved else { Issue.record("expected a U-Net, got \(saved.summary)"); return }
+        #expect(restored.configuration == model.configuration && restored.diffusion.schedule.betas == NoiseSchedule.cosine(stepCount: 20).betas)
+        var draw = RandomGenerator(seed: 1)
+        var passes = 0
+        _ = try saved.sample(count: 1, using: &draw) { _ in passes += 1 }
+        #expect(passes == 3)
+        _ = try saved.sample(count: 1, sampler: .ddpm, using: &draw) { _ in passes += 1 }
+        #expect(passes == 3 + 20)
+        let error = try #require(throws: SavedGeneratorError.self) { try saved.sample(count: 1, sampler: .ddim(steps: 21), using: &draw) }
+        #expect(error.description.contains("1…20 steps"))
+    }
+
     @Test func otherFilesAreRefusedByName() throws {
         var rng = RandomGenerator(seed: 0)
         let file = temporaryFile()

@@ -213,3 +213,15 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         #expect(error.file == bad.path)
     }
 }
+
+/// Loss curves are drawn as window means, each at its window's middle step.
+@Suite struct PlotSeriesTests {
+    @Test func windowMeansAverageConsecutiveSteps() {
+        let points = PlotSeries.windowMeans(of: [1, 3, 5, 7, 9, 20, 40], window: 3)
+        #expect(points.map(\.x) == [1, 4, 6] && points.map(\.y) == [3, 12, 40])    // the last window holds one value
+        #expect(PlotSeries.windowMeans(of: [2, 4], window: 1).map(\.y) == [2, 4])
+        #expect(PlotSeries.windowMeans(of: [], window: 5).isEmpty)
+        let series = PlotSeries(name: "loss", values: [1, 3, 5, 7], averagingWindow: 2)
+        #expect(series.name == "loss" && series.points.map(\.y) == [2, 6] && series.points.map(\.x) == [1, 3])
+    }
+}

@@ -3,7 +3,7 @@ import Testing
 import NeuralNetworks
 
 /// A two-layer network built from a configuration, as the library's models are.
-private final class TwoLayers: ConfigurableModel {
+private final class TwoLayers: Module, ConfigurableModel {
     struct Configuration: ModelConfiguration {
         static let kind = "TwoLayers"
         var inputs: Int, hidden: Int
@@ -14,20 +14,19 @@ private final class TwoLayers: ConfigurableModel {
     }
     let configuration: Configuration
     let first: Linear, second: Linear
-    var isTraining = true
 
     init(_ configuration: Configuration, using generator: inout RandomGenerator) {
         self.configuration = configuration
         first = Linear(inputCount: configuration.inputs, outputCount: configuration.hidden, using: &generator)
         second = Linear(inputCount: configuration.hidden, outputCount: 1, using: &generator)
     }
-    var children: [(name: String, module: any Module)] { [("first", first), ("second", second)] }
+    override var children: [(name: String, module: Module)] { [("first", first), ("second", second)] }
 }
 
 /// A checkpoint records each configurable model's kind and configuration, and `restore` builds the
 /// model from them alone.
 @Suite struct ModelConfigurationTests {
-    private func saved(_ models: [(name: String, module: any Module)], edit: (inout SafeTensors) -> Void = { _ in }) throws -> (SafeTensors, URL) {
+    private func saved(_ models: [(name: String, module: Module)], edit: (inout SafeTensors) -> Void = { _ in }) throws -> (SafeTensors, URL) {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("configured-\(UUID()).safetensors")
         try Checkpoint(models: models).save(to: url, generator: RandomGenerator(seed: 1))
         var file = try SafeTensors(contentsOf: url)

@@ -71,7 +71,7 @@ public struct GaussianDiffusion: Sendable {
     // MARK: - Sampling
 
     /// How to walk back from noise to data.
-    public enum Sampler: Sendable, Equatable, CustomStringConvertible {
+    public enum Sampler: Codable, Sendable, Equatable, CustomStringConvertible {
         /// Every step of the schedule, with fresh noise at each (T network passes).
         case ddpm
         /// `steps` evenly spaced steps, deterministic.

@@ -33,7 +33,6 @@ public func sinusoidalEmbedding(_ times: Tensor, dimension: Int = 64) -> Tensor 
 public final class TimeResidualBlock: Module {
     public let norm1: GroupNorm, conv1: Conv2d, timeProjection: Linear, norm2: GroupNorm, conv2: Conv2d
     public let skip: Conv2d?
-    public var isTraining = true
 
     public init(inputChannels: Int, outputChannels: Int, timeDimension: Int = 128, groups: Int = 8, dtype: DType = .float32,
                 using generator: inout RandomGenerator) {
@@ -46,9 +45,9 @@ public final class TimeResidualBlock: Module {
             : Conv2d(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 1, dtype: dtype, using: &generator)
     }
 
-    public var children: [(name: String, module: any Module)] {
+    public override var children: [(name: String, module: Module)] {
         [("norm1", norm1), ("conv1", conv1), ("temb", timeProjection), ("norm2", norm2), ("conv2", conv2)]
-            + (skip.map { [("skip", $0 as any Module)] } ?? [])
+            + (skip.map { [("skip", $0 as Module)] } ?? [])
     }
 
     /// `[B, Cin, H, W]` and the shared time embedding `[B, T]` → `[B, Cout, H, W]`.
@@ -67,7 +66,7 @@ public final class TimeResidualBlock: Module {
 /// Its channel counts are `width`, 2·`width` and 4·`width` at 28, 14 and 7 pixels; `width` 32 is
 /// the `ddpm-step` benchmark workload's network (973,249 parameters). Halving `width` divides the
 /// convolutions' work by about four.
-public final class TinyUNet: ConfigurableModel {
+public final class TinyUNet: Module, ConfigurableModel {
     public let configuration: Configuration
     public let timeEmbedding1: Linear, timeEmbedding2: Linear
     public let inputConvolution: Conv2d
@@ -78,15 +77,18 @@ public final class TinyUNet: ConfigurableModel {
     public let up2Convolution: Conv2d, up2Block: TimeResidualBlock
     public let outputNorm: GroupNorm, outputConvolution: Conv2d
     public let classEmbedding: Embedding?
-    public var isTraining = true
     /// The side of the square images it takes: its encoder halves 28 to 14 to 7.
     public static let imageSize = 28
 
     /// With `classCount`, a learned class embedding (plus one "no class" row, index `classCount`,
-    /// for classifier-free guidance) is added to the time embedding.
-    public init(imageChannels: Int = 1, width: Int = 32, classCount: Int = 0, using generator: inout RandomGenerator) {
+    /// for classifier-free guidance) is added to the time embedding. `schedule` is the noise the
+    /// network learns to remove, and `sampler` how `Sample` draws from it unless told otherwise; both
+    /// are kept in its configuration, so a checkpoint says how to sample from it.
+    public init(imageChannels: Int = 1, width: Int = 32, classCount: Int = 0,
+                schedule: NoiseSchedule.Recipe = NoiseSchedule.linear().recipe, sampler: GaussianDiffusion.Sampler = .ddim(steps: 50),
+                using generator: inout RandomGenerator) {
         require(width > 0 && width % 8 == 0, "TinyUNet: width must be a positive multiple of 8 (GroupNorm uses 8 groups), got \(width)")
-        configuration = Configuration(imageChannels: imageChannels, width: width, classCount: classCount)
+        configuration = Configuration(imageChannels: imageChannels, width: width, classCount: classCount, schedule: schedule, sampler: sampler)
         let (c1, c2, c3) = (width, 2 * width, 4 * width)
         timeEmbedding1 = Linear(inputCount: 64, outputCount: 128, using: &generator)
         timeEmbedding2 = Linear(inputCount: 128, outputCount: 128, using: &generator)
@@ -107,11 +109,11 @@ public final class TinyUNet: ConfigurableModel {
     }
 
     /// The names of its PyTorch twin in `Scripts/pytorch_models.py`: `t1`, `conv_in`, `rb_d1.norm1`, `up_conv1`, `conv_out`, …
-    public var children: [(name: String, module: any Module)] {
+    public override var children: [(name: String, module: Module)] {
         [("t1", timeEmbedding1), ("t2", timeEmbedding2), ("conv_in", inputConvolution), ("rb_d1", down1Block), ("down1", down1),
          ("rb_d2", down2Block), ("down2", down2), ("rb_m1", middle1), ("rb_m2", middle2), ("up_conv1", up1Convolution),
          ("rb_u1", up1Block), ("up_conv2", up2Convolution), ("rb_u2", up2Block), ("norm_out", outputNorm), ("conv_out", outputConvolution)]
-            + (classEmbedding.map { [("class_embedding", $0 as any Module)] } ?? [])
+            + (classEmbedding.map { [("class_embedding", $0 as Module)] } ?? [])
     }
 
     /// Predicts the noise in `x` (`[B, C, 28, 28]`) at integer steps `timesteps` (and, if
@@ -138,25 +140,38 @@ public final class TinyUNet: ConfigurableModel {
 }
 
 extension TinyUNet {
-    /// What builds a ``TinyUNet``. With classes, label `classCount` is "no class", the null label
-    /// of classifier-free guidance.
+    /// What builds a ``TinyUNet`` and samples from it. With classes, label `classCount` is "no
+    /// class", the null label of classifier-free guidance.
     public struct Configuration: ModelConfiguration {
         public static let kind = "TinyUNet"
         public var imageChannels: Int, width: Int, classCount: Int
+        /// The noise schedule the network was trained for.
+        public var schedule: NoiseSchedule.Recipe
+        /// The sampler to draw with when none is asked for.
+        public var sampler: GaussianDiffusion.Sampler
 
-        public init(imageChannels: Int = 1, width: Int = 32, classCount: Int = 0) {
+        public init(imageChannels: Int = 1, width: Int = 32, classCount: Int = 0,
+                    schedule: NoiseSchedule.Recipe = NoiseSchedule.linear().recipe, sampler: GaussianDiffusion.Sampler = .ddim(steps: 50)) {
             (self.imageChannels, self.width, self.classCount) = (imageChannels, width, classCount)
+            (self.schedule, self.sampler) = (schedule, sampler)
         }
 
         public func validate() throws {
             try check(imageChannels: imageChannels)
             try check((8...256).contains(width) && width % 8 == 0, "width must be a multiple of 8 from 8 to 256 (GroupNorm uses 8 groups), got \(width)")
             try check(classCount: classCount)
+            if let problem = schedule.problem { try check(false, problem) }
+            if case .ddim(let steps) = sampler {
+                try check((1...schedule.stepCount).contains(steps), "a DDIM sampler needs 1…\(schedule.stepCount) steps, got \(steps)")
+            }
         }
     }
 
     public convenience init(_ configuration: Configuration, using generator: inout RandomGenerator) {
         self.init(imageChannels: configuration.imageChannels, width: configuration.width, classCount: configuration.classCount,
-                  using: &generator)
+                  schedule: configuration.schedule, sampler: configuration.sampler, using: &generator)
     }
+
+    /// The diffusion process the network was trained for: its noise schedule's forward process and samplers.
+    public var diffusion: GaussianDiffusion { GaussianDiffusion(schedule: NoiseSchedule(configuration.schedule)) }
 }

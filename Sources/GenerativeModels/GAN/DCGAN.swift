@@ -6,7 +6,7 @@ import NeuralNetworks
 ///
 /// With `classCount`, it is class-conditional: a learned embedding of the label is appended to the
 /// latent vector, so the same network can be asked for a particular class.
-public final class DCGANGenerator: ConfigurableModel {
+public final class DCGANGenerator: Module, ConfigurableModel {
     public let configuration: Configuration
     public let latentCount: Int
     public let classCount: Int
@@ -14,7 +14,6 @@ public final class DCGANGenerator: ConfigurableModel {
     public let labelEmbedding: Embedding?
     /// ConvT BN ReLU ×3, ConvT Tanh, as PyTorch's `nn.Sequential` named `main`.
     public let main: Sequential
-    public var isTraining = true
 
     /// `widths` are the channel counts after the first three layers: the source uses [512, 256, 128].
     public init(latentCount: Int = 100, widths: [Int] = [512, 256, 128], imageChannels: Int = 1, classCount: Int = 0,
@@ -38,8 +37,8 @@ public final class DCGANGenerator: ConfigurableModel {
         Initialization.dcgan(main, using: &generator)
     }
 
-    public var children: [(name: String, module: any Module)] {
-        (labelEmbedding.map { [("label_embedding", $0 as any Module)] } ?? []) + [("main", main)]
+    public override var children: [(name: String, module: Module)] {
+        (labelEmbedding.map { [("label_embedding", $0 as Module)] } ?? []) + [("main", main)]
     }
 
     /// `[B, latentCount, 1, 1]` noise (and, if conditional, B labels) → `[B, channels, 32, 32]` images.
@@ -64,12 +63,11 @@ public final class DCGANGenerator: ConfigurableModel {
 /// `batchNorm: false` leaves the normalisation out, as a WGAN-GP critic must: its gradient
 /// penalty is per sample, and BatchNorm mixes the samples of a batch. With `classCount`, a learned
 /// embedding of the label is added as one more 32×32 input channel.
-public final class DCGANDiscriminator: ConfigurableModel {
+public final class DCGANDiscriminator: Module, ConfigurableModel {
     public let configuration: Configuration
     public let classCount: Int
     public let labelEmbedding: Embedding?
     public let main: Sequential
-    public var isTraining = true
 
     /// `widths` are the channel counts of the three stride-2 layers: the source uses [128, 256, 512].
     public init(widths: [Int] = [128, 256, 512], imageChannels: Int = 1, classCount: Int = 0, batchNorm: Bool = true,
@@ -91,8 +89,8 @@ public final class DCGANDiscriminator: ConfigurableModel {
         Initialization.dcgan(main, using: &generator)
     }
 
-    public var children: [(name: String, module: any Module)] {
-        (labelEmbedding.map { [("label_embedding", $0 as any Module)] } ?? []) + [("main", main)]
+    public override var children: [(name: String, module: Module)] {
+        (labelEmbedding.map { [("label_embedding", $0 as Module)] } ?? []) + [("main", main)]
     }
 
     /// `[B, channels, 32, 32]` images (and labels, if conditional) → `[B]` logits.

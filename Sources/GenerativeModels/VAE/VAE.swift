@@ -6,14 +6,13 @@ import NeuralNetworks
 ///
 /// With `classCount`, it is class-conditional: a one-hot label joins the encoder's features before
 /// its heads and the latent vector before the decoder, so q(z | x, y) and p(x | z, y).
-public final class VariationalAutoencoder: ConfigurableModel {
+public final class VariationalAutoencoder: Module, ConfigurableModel {
     public let configuration: Configuration
     public let latentCount: Int, classCount: Int
     public let conv1: Conv2d, conv2: Conv2d, conv3: Conv2d
     public let meanHead: Linear, logVarianceHead: Linear
     public let decoderInput: Linear
     public let deconv1: ConvTranspose2d, deconv2: ConvTranspose2d, deconv3: ConvTranspose2d
-    public var isTraining = true
 
     /// `widths` are the encoder's channel counts (the decoder uses them in reverse): the source uses [32, 64, 128].
     public init(imageChannels: Int = 1, latentCount: Int = 32, widths: [Int] = [32, 64, 128], classCount: Int = 0,
@@ -35,7 +34,7 @@ public final class VariationalAutoencoder: ConfigurableModel {
     }
 
     /// PyTorch's names from the source: `encoder.conv1`, `encoder.fc_mu`, `decoder.fc`, `decoder.conv1`, …
-    public var children: [(name: String, module: any Module)] {
+    public override var children: [(name: String, module: Module)] {
         [("encoder.conv1", conv1), ("encoder.conv2", conv2), ("encoder.conv3", conv3),
          ("encoder.fc_mu", meanHead), ("encoder.fc_logvar", logVarianceHead),
          ("decoder.fc", decoderInput), ("decoder.conv1", deconv1), ("decoder.conv2", deconv2), ("decoder.conv3", deconv3)]

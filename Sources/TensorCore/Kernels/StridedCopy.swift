@@ -25,13 +25,10 @@ extension Tensor {
     /// `destination` viewed the same way. Not recorded.
     func copyView(shape viewShape: [Int], sourceOffset: Int = 0, strides sourceStrides: [Int],
                   into destination: Tensor, destinationOffset: Int = 0, destinationStrides: [Int]) {
-        switch dtype {
-        case .float32:
-            StridedCopyKernel.copy(shape: viewShape, from: storage.buffer(Float.self), offset: sourceOffset, strides: sourceStrides,
-                                   to: destination.storage.buffer(Float.self), offset: destinationOffset, strides: destinationStrides)
-        case .float64:
-            StridedCopyKernel.copy(shape: viewShape, from: storage.buffer(Double.self), offset: sourceOffset, strides: sourceStrides,
-                                   to: destination.storage.buffer(Double.self), offset: destinationOffset, strides: destinationStrides)
+        func run<T: TensorScalar>(_: T.Type) {
+            StridedCopyKernel.copy(shape: viewShape, from: storage.buffer(T.self), offset: sourceOffset, strides: sourceStrides,
+                                   to: destination.storage.buffer(T.self), offset: destinationOffset, strides: destinationStrides)
         }
+        dtype.select(float32: run(Float.self), float64: run(Double.self))
     }
 }

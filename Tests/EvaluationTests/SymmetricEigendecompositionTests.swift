@@ -1,5 +1,5 @@
 import Foundation
-import GenerativeModels
+import Evaluation
 import TensorCore
 import Testing
 

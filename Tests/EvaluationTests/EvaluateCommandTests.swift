@@ -1,6 +1,6 @@
 import Datasets
 import Foundation
-import GenerativeModels
+import Evaluation
 import ImageIO
 import Testing
 import TestSupport

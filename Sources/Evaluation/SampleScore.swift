@@ -22,6 +22,9 @@ public struct SampleScore: Sendable, Equatable {
         self.classifierTestAccuracy = classifierTestAccuracy
     }
 
+    /// FID-FMNIST as a table shows it, with two decimals.
+    public var formattedFID: String { String(format: "%.2f", fid) }
+
     /// The score as lines for a reader: `FID-FMNIST: 1.234`, the coverage, the evenness, then the
     /// class histogram.
     public var lines: [String] {

@@ -12,14 +12,13 @@ import NeuralNetworks
 ///
 /// The standard FID-FMNIST classifier has widths (16, 32, 64) and F = 128. Average pooling stands in for max pooling
 /// (the tensor core has no max pool); it works as well on images this small.
-public final class FashionClassifier: Layer {
+public final class FashionClassifier: Module, Layer {
     /// The convolutional trunk and the feature layer: `[N, 1, 32, 32]` → `[N, featureCount]`.
     public let body: Sequential
     /// The last layer: features → 10 class logits.
     public let head: Linear
     /// The length of a feature vector.
     public let featureCount: Int
-    public var isTraining = true
 
     /// The number of classes (Fashion-MNIST's ten).
     public static let classCount = 10
@@ -45,7 +44,7 @@ public final class FashionClassifier: Layer {
         self.featureCount = featureCount
     }
 
-    public var children: [(name: String, module: any Module)] { [("body", body), ("head", head)] }
+    public override var children: [(name: String, module: Module)] { [("body", body), ("head", head)] }
 
     /// The features: `[N, 1, 32, 32]` → `[N, featureCount]` (after the ReLU of the feature layer).
     public func features(_ images: Tensor) -> Tensor {

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import NeuralNetworks
+import Notebook
 
 /// FID-FMNIST and class coverage for images of clothing: a Fashion-MNIST classifier, and the
 /// statistics of its features on the 10 000 real test images.
@@ -76,20 +77,21 @@ public final class Evaluator {
 
     /// Trains a classifier as `configuration` says on Fashion-MNIST's training images, measures its
     /// test accuracy, and computes the reference statistics of the test images. Nothing is written.
+    /// `progress` makes the training's progress bars, as in ``ClassifierTraining/train(_:on:progress:)``.
     public static func train(_ configuration: ClassifierConfiguration = .standard,
                              dataDirectory: URL = FashionMNIST.directory(),
-                             report: (EvaluatorEvent) -> Void = { _ in }) throws -> Evaluator {
+                             progress: (_ label: String, _ total: Int) -> ProgressBar = { ProgressBar(label: $0, total: $1) })
+        throws -> Evaluator {
         try configuration.validate()
         let size = FashionClassifier.imageSize
         let training = try FashionMNIST.load(.train, from: dataDirectory, padding: (size - 28) / 2,
                                              limit: configuration.trainingImages)
-        var seconds = 0.0
-        let classifier = try ClassifierTraining.train(configuration, on: training) { event in
-            if case .trainingFinished(let s) = event { seconds = s }
-            report(event)
-        }
+        let start = ContinuousClock.now
+        let classifier = try ClassifierTraining.train(configuration, on: training, progress: progress)
+        let elapsed = ContinuousClock.now - start
         let test = try FashionMNIST.load(.test, from: dataDirectory, padding: (size - 28) / 2)
-        return try Evaluator(classifier: classifier, configuration: configuration, test: test, trainingSeconds: seconds)
+        return try Evaluator(classifier: classifier, configuration: configuration, test: test,
+                             trainingSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
     }
 
     /// An evaluator for `classifier`, measured on `test` (`[N, 1, 32, 32]` images with labels):
@@ -100,8 +102,7 @@ public final class Evaluator {
         classifier.eval()
         let features = try Self.features(of: test.images, range: .minusOneToOne, classifier: classifier)   // [N, F]
         let predictions = Self.predictions(fromFeatures: features, classifier: classifier)
-        let correct = zip(predictions, test.labels).filter { $0 == $1 }.count
-        self.init(classifier: classifier, configuration: configuration, testAccuracy: Double(correct) / Double(test.count),
+        self.init(classifier: classifier, configuration: configuration, testAccuracy: Self.agreement(predictions, test.labels),
                   reference: GaussianStatistics(features: features), trainingSeconds: trainingSeconds)
     }
 

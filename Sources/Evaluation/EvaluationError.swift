@@ -14,6 +14,8 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
     case wrongTensorShape([Int])
     /// Too few samples for a covariance.
     case tooFewSamples(Int)
+    /// Images and their class labels differ in number.
+    case labelCountMismatch(images: Int, labels: Int)
     /// More real images asked for than there are (or fewer than 2).
     case impossibleSampleCount(requested: Int, available: Int)
     /// A classifier configuration with impossible values.
@@ -32,12 +34,14 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable, Sendable
         case .wrongTensorShape(let shape):
             return "images of shape \(shape) cannot be scored; expected [N, 1, 28, 28] or [N, 1, 32, 32]"
         case .tooFewSamples(let count): return "\(count) sample\(count == 1 ? "" : "s") cannot be scored; FID needs at least 2 (and means more with thousands)"
+        case .labelCountMismatch(let images, let labels):
+            return "\(images) image\(images == 1 ? "" : "s") but \(labels) label\(labels == 1 ? "" : "s"): each image needs the class it should show"
         case .impossibleSampleCount(let requested, let available):
             return "a sample of \(requested) real images is not possible: choose between 2 and \(available)"
         case .invalidConfiguration(let problem): return problem
         case .classifierUnavailable(let problem):
             return "the FID-FMNIST classifier cannot be loaded: \(problem); `\(Evaluator.trainingCommand)` rebuilds it (76 s on a 2-core AMD EPYC, Zen 4), "
-                + "or `git checkout Sources/GenerativeModels/Evaluation/\(Evaluator.committedFileName)` restores the committed one"
+                + "or `git checkout Sources/Evaluation/\(Evaluator.committedFileName)` restores the committed one"
         }
     }
 }

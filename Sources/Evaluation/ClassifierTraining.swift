@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import NeuralNetworks
+import Notebook
 
 /// Trains the FID-FMNIST classifier: cross-entropy, Adam with a half-cosine learning-rate decay,
 /// batch order and initial weights from the configuration's seed. The same configuration and data
@@ -8,8 +9,12 @@ import NeuralNetworks
 public enum ClassifierTraining {
     /// A freshly initialised classifier trained on `dataset` (`[N, 1, 32, 32]` images in [-1, 1],
     /// labels 0…9) as `configuration` says. Leaves the classifier in evaluation mode.
+    ///
+    /// Each epoch shows a progress bar made by `progress` (label, steps): a chapter passes its
+    /// notebook's, so the bars reach its transcript; the default draws them on standard error.
     public static func train(_ configuration: ClassifierConfiguration, on dataset: ImageDataset,
-                             report: (EvaluatorEvent) -> Void = { _ in }) throws -> FashionClassifier {
+                             progress: (_ label: String, _ total: Int) -> ProgressBar = { ProgressBar(label: $0, total: $1) })
+        throws -> FashionClassifier {
         try configuration.validate()
         guard dataset.imageShape == [1, FashionClassifier.imageSize, FashionClassifier.imageSize] else {
             throw EvaluationError.wrongTensorShape(dataset.images.shape)
@@ -25,14 +30,12 @@ public enum ClassifierTraining {
         // dropLast: a final batch of one image would break batch normalisation.
         let loader = DataLoader(data, batchSize: batchSize, dropLast: true, seed: configuration.seed)
         let totalSteps = loader.batchCount * epochs
-        report(.trainingStarted(totalSteps: totalSteps, configuration: configuration))
 
-        let clock = ContinuousClock()
-        let start = clock.now
         model.train()
         var step = 0
         for epoch in 0..<epochs {
             var lossSum = 0.0
+            let bar = progress("classifier, epoch \(epoch + 1)/\(epochs)", loader.batchCount)
             for (index, batch) in loader.batches(epoch: epoch).enumerated() {
                 let images = configuration.mirrorImages ? mirrored(batch.images, using: &generator) : batch.images  // [B, 1, 32, 32]
                 // Half-cosine decay from the starting rate to zero over the whole run.
@@ -43,12 +46,11 @@ public enum ClassifierTraining {
                 optimizer.step()
                 step += 1
                 lossSum += loss.item
-                report(.trainingStep(step: step, totalSteps: totalSteps, epoch: epoch, loss: lossSum / Double(index + 1)))
+                bar.advance(metrics: [("loss", lossSum / Double(index + 1))])
             }
+            bar.finish()
         }
         model.eval()
-        let elapsed = clock.now - start
-        report(.trainingFinished(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
         return model
     }
 

@@ -67,6 +67,12 @@ public struct ClassCoverage: Sendable, Equatable {
     }
 
     /// The rule, in words, for reports.
+    /// The classes covered as a table shows them: "9/10".
+    public var formattedCount: String { "\(coveredCount)/\(classCount)" }
+
+    /// The evenness as a table shows it, with three decimals.
+    public var formattedEvenness: String { String(format: "%.3f", evenness) }
+
     public var ruleDescription: String {
         "a class counts when at least \(String(format: "%g", minimumShare * 100))% of the samples are classified into it"
     }

@@ -26,9 +26,22 @@ extension Evaluator {
 
     /// The share of `dataset`'s images (`[N, 1, 28 or 32, …]` in [-1, 1]) classified as labelled, in [0, 1].
     public func accuracy(on dataset: ImageDataset) throws -> Double {
-        guard dataset.count > 0 else { throw EvaluationError.tooFewSamples(0) }
-        let predicted = try classify(dataset.images)
-        return Double(zip(predicted, dataset.labels).filter { $0 == $1 }.count) / Double(dataset.count)
+        try labelAgreement(dataset.images, labels: dataset.labels)
+    }
+
+    /// The share of `images` the classifier puts in the class of `labels` (one per image), in
+    /// [0, 1]: a test set's accuracy, or how often a conditional model draws the class it was asked for.
+    public func labelAgreement(_ images: Tensor, labels: [Int], range: PixelRange = .minusOneToOne) throws -> Double {
+        guard !labels.isEmpty else { throw EvaluationError.tooFewSamples(0) }
+        guard images.rank >= 1, images.shape[0] == labels.count else {
+            throw EvaluationError.labelCountMismatch(images: images.rank >= 1 ? images.shape[0] : 0, labels: labels.count)
+        }
+        return Self.agreement(try classify(images, range: range), labels)
+    }
+
+    /// The share of positions where `predictions` and `labels` hold the same class.
+    static func agreement(_ predictions: [Int], _ labels: [Int]) -> Double {
+        Double(zip(predictions, labels).filter { $0 == $1 }.count) / Double(labels.count)
     }
 
     /// FID-FMNIST of `images`: the Fréchet distance between the Gaussian of their features and that

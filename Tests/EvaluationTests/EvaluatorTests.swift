@@ -1,7 +1,9 @@
 import Datasets
 import Foundation
-@testable import GenerativeModels
+@testable import Evaluation
 import NeuralNetworks
+import Notebook
+import TestSupport
 import Testing
 
 @Suite struct ClassifierTests {
@@ -10,6 +12,7 @@ import Testing
         let model = FashionClassifier(widths: [4, 8, 16], featureCount: 12, using: &generator)
         let images = Tensor.randomUniform([3, 1, 32, 32], low: -1, high: 1, using: &generator)
         #expect(model.features(images).shape == [3, 12])
+        expectEveryStoredMemberListed(model)
         #expect(model(images).shape == [3, 10])
         let names = model.stateDict().map(\.name)
         #expect(names.contains("body.0.weight") && names.contains("body.1.running_mean") && names.contains("body.13.weight")
@@ -45,6 +48,15 @@ import Testing
         let test = try FashionMNIST.load(.test, padding: 2, limit: 1000)
         let accuracy = try evaluator.accuracy(on: test)
         #expect(abs(accuracy - evaluator.testAccuracy) < 0.05)
+        // Label agreement is the share classified as asked: the accuracy for the true labels, and
+        // for labels shifted by one class, only the rare confusions that happen to match.
+        let predictions = try evaluator.classify(test.images)
+        #expect(try evaluator.labelAgreement(test.images, labels: test.labels) == accuracy)
+        #expect(accuracy == Double(zip(predictions, test.labels).filter { $0 == $1 }.count) / 1000)
+        #expect(try evaluator.labelAgreement(test.images, labels: test.labels.map { ($0 + 1) % 10 }) < 0.1)
+        #expect(throws: EvaluationError.labelCountMismatch(images: 1000, labels: 3)) {
+            try evaluator.labelAgreement(test.images, labels: [0, 1, 2])
+        }
         let real = try evaluator.score(test.images)
         #expect(real.coverage.coveredCount == 10 && real.coverage.evenness > 0.95)
         var generator = RandomGenerator(seed: 0)
@@ -122,7 +134,12 @@ import Testing
     }
 
     @Test func aSavedEvaluatorRoundTripsAndRejectsOtherConfigurations() throws {
-        let evaluator = try Evaluator.train(Fixtures.tiny)
+        var bars: [String] = []
+        let evaluator = try Evaluator.train(Fixtures.tiny) { label, total in
+            bars.append("\(label): \(total)")
+            return ProgressBar(label: label, total: total)
+        }
+        #expect(bars == ["classifier, epoch 1/1: 8"])            // 256 images in batches of 32, through the caller's bars
         let folder = try Fixtures.temporaryFolder("evaluator-file")
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("copy.safetensors")
