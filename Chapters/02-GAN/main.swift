@@ -248,6 +248,15 @@ do {
      only those. The loss curves barely show it — look at the samples, and count what they contain. A
      small classifier trained once on Fashion-MNIST sorts our samples into the ten classes: a collapsed
      generator covers few of them, unevenly.
+
+     Counting classes misses a generator that draws every class but only one shirt of each. Two
+     shares in the classifier's feature space see that too (Kynkäänniemi et al., 2019). Around each
+     real image put a ball reaching to its third-nearest real neighbour; **precision** is the share of
+     samples that fall inside some real ball — do they look real? Put the same balls around the
+     samples; **recall** is the share of real images inside some sample's ball — is every kind of real
+     image drawn? A collapsed generator keeps its precision and loses its recall; blurry or broken
+     samples lose precision first. The floor row scores real training images the same way: with a
+     few thousand images, neither share reaches 1 even for real data.
      */
     let window = max(1, (history["D loss"]?.count ?? 1) / 150)
     try notebook.figure("losses", svg: LineChart(
@@ -281,21 +290,26 @@ do {
     let scoredSamples = sample(
         generator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng))
     let dcganScore = try evaluator.score(scoredSamples)
+    let dcganShares = try evaluator.precisionRecall(of: scoredSamples, seed: options.seed)
     let floorScore = try evaluator.floor(sampleCount: scoredCount, seed: options.seed)
+    let floorShares = try evaluator.precisionRecall(
+        of: Evaluator.realTrainingImages(count: scoredCount, seed: options.seed), seed: options.seed)
     notebook.show("classifier test accuracy \(String(format: "%.1f%%", 100 * evaluator.testAccuracy))")
-    notebook.table(["images (\(scoredCount))", "FID-FMNIST", "classes covered", "evenness"], [
+    notebook.table(["images (\(scoredCount))", "FID-FMNIST", "classes covered", "evenness", "precision", "recall"], [
         ["real training images (the floor)", floorScore.formattedFID,
-         floorScore.coverage.formattedCount,
-         floorScore.coverage.formattedEvenness],
+         floorScore.coverage.formattedCount, floorScore.coverage.formattedEvenness,
+         floorShares.formattedPrecision, floorShares.formattedRecall],
         ["DCGAN samples", dcganScore.formattedFID,
-         dcganScore.coverage.formattedCount,
-         dcganScore.coverage.formattedEvenness],
+         dcganScore.coverage.formattedCount, dcganScore.coverage.formattedEvenness,
+         dcganShares.formattedPrecision, dcganShares.formattedRecall],
     ])
     let perClass = zip(FashionMNIST.classNames, dcganScore.coverage.histogram).map { "\($0) \($1)" }
     notebook.show("DCGAN samples per class: " + perClass.joined(separator: ", "))
     notebook.record(metric: "DCGAN FID-FMNIST", dcganScore.fid)
     notebook.record(metric: "floor FID-FMNIST", floorScore.fid)
     notebook.record(metric: "DCGAN classes covered", Double(dcganScore.coverage.coveredCount))
+    notebook.record(metric: "DCGAN precision", dcganShares.precision)
+    notebook.record(metric: "DCGAN recall", dcganShares.recall)
 
     /*:
      The default run's narrowed DCGAN, after two epochs, is far from the floor. Width and training time
@@ -411,11 +425,11 @@ do {
         PlotSeries(name: "DCGAN: discriminator loss", points: againstShare(history["D loss"] ?? [])),
     ]).svg(),
         caption: "The critic's distance estimate falls as training proceeds; the DCGAN loss hovers")
-    let wganScore = try evaluator.score(
-        sample(wganGenerator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng)))
-    let wganFID = wganScore.formattedFID
-    notebook.show("WGAN-GP after \(wganTraining.steps) generator steps: FID-FMNIST \(wganFID), "
-        + "\(wganScore.coverage.coveredCount)/10 classes")
+    let wganScored = sample(wganGenerator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng))
+    let wganScore = try evaluator.score(wganScored)
+    let wganShares = try evaluator.precisionRecall(of: wganScored, seed: options.seed)
+    notebook.show("WGAN-GP after \(wganTraining.steps) generator steps: FID-FMNIST \(wganScore.formattedFID), "
+        + "\(wganScore.coverage.formattedCount) classes, \(wganShares.line)")
     notebook.record(metric: "WGAN-GP FID-FMNIST", wganScore.fid)
 
     /*:

@@ -196,8 +196,10 @@ do {
 
      The same questions for each: how big is the network that draws the images, how long did it
      train, how long does it take to draw 64 images, and how good are they — FID-FMNIST of the same
-     number of samples (with the floor of that many real images) and how many of the ten classes they
-     cover. The diffusion model is sampled with DDIM in 50 steps, once without a class and once asked
+     number of samples (with the floor of that many real images), how many of the ten classes they
+     cover, and the two shares of chapter 2 that tell realism from variety: precision, the share of
+     samples that lie among real images in the classifier's feature space, and recall, the share of
+     real images that lie among the samples. The diffusion model is sampled with DDIM in 50 steps, once without a class and once asked
      for the ten classes in equal numbers with guidance $w = 3$ — a row that uses the labels, which
      the GAN and VAE rows do not (their chapters have class-conditional versions too). Images from the GAN and VAE are
      32×32 (Fashion-MNIST padded by two pixels of background), the diffusion model's 28×28; the
@@ -206,6 +208,8 @@ do {
     let evaluator = try Evaluator.standard()
     let scoredCount = options.choose(quick: 64, standard: 1000, full: 5000)
     let floorScore = try evaluator.floor(sampleCount: scoredCount, seed: options.seed)
+    let floorShares = try evaluator.precisionRecall(
+        of: Evaluator.realTrainingImages(count: scoredCount, seed: options.seed), seed: options.seed)
 
     /// Draws `count` images from `model` in batches of 250 with a progress bar; returns them and the
     /// seconds taken. With `guidance`, the classes come in equal numbers and are guided with scale w.
@@ -244,14 +248,18 @@ do {
         let timing = try draw(model, name: name, count: 64, guidance: guidance)
         let scored = try draw(model, name: name, count: scoredCount, guidance: guidance)
         let score = try evaluator.score(scored.images)
+        let shares = try evaluator.precisionRecall(of: scored.images, seed: options.seed)
         let trainingTime = trainingSeconds.map {
             $0 < 90 ? String(format: "%.0f s", $0) : String(format: "%.1f min", $0 / 60)
         } ?? "–"
         comparisonRows.append([name, "\(model.parameterCount)", trainingTime,
                                String(format: "%.3f s", timing.seconds),
                                score.formattedFID, score.coverage.formattedCount,
+                               shares.formattedPrecision, shares.formattedRecall,
                                judgement[name]!.0, judgement[name]!.1])
         notebook.record(metric: "\(name) FID-FMNIST", score.fid)
+        notebook.record(metric: "\(name) precision", shares.precision)
+        notebook.record(metric: "\(name) recall", shares.recall)
         let framed = timing.images.shape[2] == 28
             ? timing.images.padded([(0, 0), (0, 0), (2, 2), (2, 2)], value: -1) : timing.images
         // The first 36 of them, six by six, so that two models fit side by side on a page.
@@ -259,9 +267,10 @@ do {
                                  columns: 6, padding: 1))
     }
     comparisonRows.append(["real images (floor)", "–", "–", "–", floorScore.formattedFID,
-                           floorScore.coverage.formattedCount, "", ""])
+                           floorScore.coverage.formattedCount, floorShares.formattedPrecision,
+                           floorShares.formattedRecall, "", ""])
     notebook.table(["model", "parameters", "training", "64 images", "FID-FMNIST (\(scoredCount))",
-                    "classes", "good at", "weak at"], comparisonRows)
+                    "classes", "precision", "recall", "good at", "weak at"], comparisonRows)
     try notebook.figure(
         "side-by-side",
         Bitmap(tiling: sideBySide, columns: 2, padding: 8, scale: 2,
@@ -430,19 +439,28 @@ do {
         vaeInpainted = originals * known
             + decoded.slice(2..<30, alongAxis: 2).slice(2..<30, alongAxis: 3) * (1 - known)
     }
-    let inpaintProgress = notebook.progress("inpainting, DDPM 1000 steps",
-                                            total: diffusion.schedule.stepCount)
-    let diffusionInpainted = diffusion.sample(
-        from: Tensor.randomNormal(originals.shape, using: &rng), sampler: .ddpm, using: &rng,
-        predictor: unetPredictor, observe: { _ in inpaintProgress.advance() },
-        constrain: { x, step, rng in
-            let level = step < 0
-                ? originals
-                : diffusion.noised(originals, steps: [Int](repeating: step, count: originals.shape[0]),
-                                   noise: Tensor.randomNormal(originals.shape, using: &rng))
-            return level * known + x * (1 - known)
-        })
-    inpaintProgress.finish()
+    /// DDPM from noise that, after every step, lets `impose(x, reference)` correct the sample with
+    /// `reference` noised to that step's level — or, after the last step, `reference` itself.
+    /// (`nonisolated`, so that the closures it hands the sampler may hold its arguments.)
+    nonisolated func sample(_ task: String, imposing reference: Tensor,
+                _ impose: @escaping (_ x: Tensor, _ reference: Tensor) -> Tensor) -> Tensor {
+        let progress = notebook.progress("\(task), DDPM \(diffusion.schedule.stepCount) steps",
+                                         total: diffusion.schedule.stepCount)
+        defer { progress.finish() }
+        return diffusion.sample(
+            from: Tensor.randomNormal(reference.shape, using: &rng), sampler: .ddpm, using: &rng,
+            predictor: unetPredictor, observe: { _ in progress.advance() },
+            constrain: { x, step, rng in
+                let level = step < 0
+                    ? reference
+                    : diffusion.noised(reference, steps: [Int](repeating: step, count: reference.shape[0]),
+                                       noise: Tensor.randomNormal(reference.shape, using: &rng))
+                return impose(x, level)
+            })
+    }
+    let diffusionInpainted = sample("inpainting", imposing: originals) { x, level in
+        level * known + x * (1 - known)
+    }
     /// Mean squared error inside the hole, per pixel, on the [−1, 1] scale.
     func holeError(_ filled: Tensor) -> Double {
         (((filled - originals) * (1 - known)) * ((filled - originals) * (1 - known))).sum().item
@@ -511,19 +529,9 @@ do {
     let bilinear = bilinearUpscaled(lowResolution)
     /// Average down then repeat up: the part of an image the low resolution sees.
     func lowPass(_ x: Tensor) -> Tensor { x.avgPool2d(kernel: 2).upsampledNearest(scale: 2) }
-    let superProgress = notebook.progress("super-resolution, DDPM 1000 steps",
-                                          total: diffusion.schedule.stepCount)
-    let superResolved = diffusion.sample(
-        from: Tensor.randomNormal(originals.shape, using: &rng), sampler: .ddpm, using: &rng,
-        predictor: unetPredictor, observe: { _ in superProgress.advance() },
-        constrain: { x, step, rng in
-            let reference = step < 0
-                ? nearest
-                : diffusion.noised(nearest, steps: [Int](repeating: step, count: nearest.shape[0]),
-                                   noise: Tensor.randomNormal(nearest.shape, using: &rng))
-            return x - lowPass(x) + lowPass(reference)
-        })
-    superProgress.finish()
+    let superResolved = sample("super-resolution", imposing: nearest) { x, level in
+        x - lowPass(x) + lowPass(level)
+    }
     /// Peak signal-to-noise ratio against the originals, with pixels mapped to [0, 1]
     /// (higher is better).
     func psnr(_ images: Tensor) -> Double {

@@ -126,6 +126,18 @@ func emit(_ fields: [(String, Any)]) {
 }
 
 /// The JSON line of a training step: images per second over the median step.
+extension Timer {
+    /// Seconds per optimisation step on the loss that `loss` computes: forward, backward, update.
+    func secondsPerStep(_ optimizer: any Optimizer, loss: () -> Tensor) -> (median: Double, min: Double, max: Double, inner: Int) {
+        secondsPerCall {
+            let value = loss()
+            optimizer.zeroGrad()
+            value.backward()
+            optimizer.step()
+        }
+    }
+}
+
 func emitStep(_ workload: String, batch: Int, _ t: (median: Double, min: Double, max: Double, inner: Int), extra: [(String, Any)] = []) {
     emit([("workload", workload), ("impl", "swift")] + extra + [("batch", batch), ("unit", "img/s"), ("value", Double(batch) / t.median),
          ("median_s", t.median), ("min_s", t.min), ("max_s", t.max)])
@@ -213,13 +225,10 @@ func benchVAE(_ timer: Timer) {
     log("[params] vae encoder: \(encoderCount)  decoder: \(model.parameterCount - encoderCount)  total: \(model.parameterCount)")
     let optimizer = Adam(model.parameters, learningRate: 1e-3)
     let x = Tensor.randomUniform([batch, 3, 32, 32], low: -1, high: 1, using: &rng)
-    let t = timer.secondsPerCall {
+    let t = timer.secondsPerStep(optimizer) {
         let (mean, logVariance) = model.encode(x)
         let z = VariationalAutoencoder.reparameterize(mean: mean, logVariance: logVariance, using: &rng)
-        let loss = mseLoss(model.decode(z), x) + gaussianKLDivergence(mean: mean, logVariance: logVariance) * 1e-3
-        optimizer.zeroGrad()
-        loss.backward()
-        optimizer.step()
+        return mseLoss(model.decode(z), x) + gaussianKLDivergence(mean: mean, logVariance: logVariance) * 1e-3
     }
     emitStep("vae-step", batch: batch, t)
 }
@@ -240,15 +249,12 @@ func benchDDPM(_ timer: Timer, width: Int) {
         return product
     }
     let x0 = Tensor.randomUniform([batch, 1, 28, 28], low: -1, high: 1, using: &rng)
-    let t = timer.secondsPerCall {
+    let t = timer.secondsPerStep(optimizer) {
         let timesteps = (0..<batch).map { _ in rng.nextInt(below: steps) }
         let noise = Tensor.randomNormal([batch, 1, 28, 28], using: &rng)
         let signal = Tensor(timesteps.map { alphaBars[$0].squareRoot() }, shape: [batch, 1, 1, 1], dtype: .float32)
         let spread = Tensor(timesteps.map { (1 - alphaBars[$0]).squareRoot() }, shape: [batch, 1, 1, 1], dtype: .float32)
-        let loss = mseLoss(model(x0 * signal + noise * spread, timesteps: timesteps), noise)
-        optimizer.zeroGrad()
-        loss.backward()
-        optimizer.step()
+        return mseLoss(model(x0 * signal + noise * spread, timesteps: timesteps), noise)
     }
     emitStep("ddpm-step", batch: batch, t, extra: [("width", width)])
 }
@@ -264,14 +270,11 @@ func benchChapterVAE(_ timer: Timer) {
     log("[params] vae-chapter-step: \(model.parameterCount)")
     let optimizer = Adam(model.parameters, learningRate: 1e-3)
     let x = Tensor.randomUniform([batch, 1, 32, 32], low: -1, high: 1, using: &rng)
-    let t = timer.secondsPerCall {
+    let t = timer.secondsPerStep(optimizer) {
         let (mean, logVariance) = model.encode(x)
         let z = VariationalAutoencoder.reparameterize(mean: mean, logVariance: logVariance, using: &rng)
         let reconstruction = mseLoss(model.decode(z), x, reduction: .sum) * (1 / (2 * spread * spread * Double(batch)))
-        let loss = reconstruction + gaussianKLDivergence(mean: mean, logVariance: logVariance)
-        optimizer.zeroGrad()
-        loss.backward()
-        optimizer.step()
+        return reconstruction + gaussianKLDivergence(mean: mean, logVariance: logVariance)
     }
     emitStep("vae-chapter-step", batch: batch, t)
 }
@@ -287,14 +290,11 @@ func benchChapterDDPM(_ timer: Timer) {
     let diffusion = GaussianDiffusion(schedule: .linear())
     let x0 = Tensor.randomUniform([batch, 1, 28, 28], low: -1, high: 1, using: &rng)
     let labels = (0..<batch).map { $0 % classCount }
-    let t = timer.secondsPerCall {
+    let t = timer.secondsPerStep(optimizer) {
         let steps = (0..<batch).map { _ in rng.nextInt(below: 1000) }
         let noise = Tensor.randomNormal(x0.shape, using: &rng)
         let dropped = labels.map { rng.nextUniform() < 0.2 ? classCount : $0 }
-        let loss = mseLoss(model(diffusion.noised(x0, steps: steps, noise: noise), timesteps: steps, labels: dropped), noise)
-        optimizer.zeroGrad()
-        loss.backward()
-        optimizer.step()
+        return mseLoss(model(diffusion.noised(x0, steps: steps, noise: noise), timesteps: steps, labels: dropped), noise)
     }
     emitStep("ddpm-chapter-step", batch: batch, t)
 }
@@ -309,11 +309,8 @@ func benchClassifier(_ timer: Timer) {
     let optimizer = Adam(model.parameters, learningRate: 2e-3)
     let x = Tensor.randomUniform([batch, 1, 32, 32], low: -1, high: 1, using: &rng)
     let labels = (0..<batch).map { $0 % FashionClassifier.classCount }
-    let t = timer.secondsPerCall {
-        let loss = crossEntropy(model(x), labels: labels)
-        optimizer.zeroGrad()
-        loss.backward()
-        optimizer.step()
+    let t = timer.secondsPerStep(optimizer) {
+        return crossEntropy(model(x), labels: labels)
     }
     emitStep("classifier-step", batch: batch, t)
 }

@@ -10,13 +10,16 @@ import TensorCore
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Evaluate",
-        abstract: "Scores images of clothing with FID-FMNIST and class coverage.",
+        abstract: "Scores images of clothing with FID-FMNIST, class coverage, precision and recall.",
         discussion: """
             FID-FMNIST is the Fréchet distance between the features of a small Fashion-MNIST classifier on \
             your images and on the 10,000 real test images (lower is better). It falls as the number of \
             images grows, so compare scores at equal counts; `--real N` shows what N real training images \
             score — the floor a perfect generator would reach. The classifier is the book's own, trained once \
             with `--train-classifier` and kept in the repository, so scores compare across machines. \
+            Precision (how many images lie where real ones do) and recall (how much of the real images' \
+            variety they reach) are measured in the same feature space against as many real test images, \
+            with k = 3 nearest neighbours (Kynkäänniemi et al., 2019). \
             Results go to standard output; progress to standard error.
             """)
 
@@ -94,10 +97,15 @@ struct Evaluate: ParsableCommand {
         }
         let evaluator = try classifier.map { try Evaluator.load(from: URL(fileURLWithPath: $0)) } ?? Evaluator.standard()
         let score = try evaluator.score(images, minimumShare: minClassShare)
+        let precisionRecall = try evaluator.precisionRecall(of: images, seed: seed)
         let description = ([source] + spoiled).joined(separator: ", ")
         if json {
             var object = score.jsonObject
             object["source"] = description
+            object["precision"] = precisionRecall.precision
+            object["recall"] = precisionRecall.recall
+            object["precision_recall_k"] = precisionRecall.k
+            object["precision_recall_real_count"] = precisionRecall.realCount
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
@@ -105,6 +113,7 @@ struct Evaluate: ParsableCommand {
             print(String(format: "Classifier: '%@', %.2f%% accurate on the Fashion-MNIST test images", evaluator.configuration.name,
                          evaluator.testAccuracy * 100))
             for line in score.lines { print(line) }
+            print("Precision and recall in the classifier's feature space: \(precisionRecall.line)")
         }
     }
 

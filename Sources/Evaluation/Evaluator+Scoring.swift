@@ -77,15 +77,29 @@ extension Evaluator {
         try score(Self.realTrainingImages(count: sampleCount, seed: seed, dataDirectory: dataDirectory))
     }
 
+    /// Precision and recall of `images` (see ``PrecisionRecall``) against as many real test images
+    /// (at most all 10,000), picked at random by `seed`: the images FID compares with.
+    public func precisionRecall(of images: Tensor, range: PixelRange = .minusOneToOne, k: Int = 3, seed: UInt64 = 0,
+                                dataDirectory: URL = FashionMNIST.directory()) throws -> PrecisionRecall {
+        guard images.rank >= 1 else { throw EvaluationError.wrongTensorShape(images.shape) }
+        let real = try Self.realImages(.test, count: min(images.shape[0], 10_000), seed: seed, dataDirectory: dataDirectory)
+        return try PrecisionRecall(real: features(of: real), generated: features(of: images, range: range), k: k)
+    }
+
     /// `count` (at most 60 000) training images in a random order fixed by `seed`, `[count, 1, 32, 32]` in [-1, 1].
     public static func realTrainingImages(count: Int, seed: UInt64 = 0,
                                           dataDirectory: URL = FashionMNIST.directory()) throws -> Tensor {
-        let training = try FashionMNIST.load(.train, from: dataDirectory, padding: 2)
-        guard count >= 2, count <= training.count else {
-            throw EvaluationError.impossibleSampleCount(requested: count, available: training.count)
+        try realImages(.train, count: count, seed: seed, dataDirectory: dataDirectory)
+    }
+
+    /// `count` images of `split` in a random order fixed by `seed`, `[count, 1, 32, 32]` in [-1, 1].
+    static func realImages(_ split: FashionMNIST.Split, count: Int, seed: UInt64, dataDirectory: URL) throws -> Tensor {
+        let images = try FashionMNIST.load(split, from: dataDirectory, padding: 2)
+        guard count >= 2, count <= images.count else {
+            throw EvaluationError.impossibleSampleCount(requested: count, available: images.count)
         }
         var generator = RandomGenerator(seed: seed)
-        return training.subset(Array(generator.permutation(training.count).prefix(count))).images
+        return images.subset(Array(generator.permutation(images.count).prefix(count))).images
     }
 
     // MARK: - Internals shared with training

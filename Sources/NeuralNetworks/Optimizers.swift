@@ -52,10 +52,8 @@ public final class SGD: Optimizer {
             let firstStep = momentumBuffers[index] == nil
             if momentum != 0 && firstStep { momentumBuffers[index] = Tensor.zeros(parameter.shape, dtype: parameter.dtype) }
             let states = momentumBuffers[index].map { [$0] } ?? []
-            switch parameter.dtype {
-            case .float32: apply(Float.self, parameter, gradient, states, firstStep)
-            case .float64: apply(Double.self, parameter, gradient, states, firstStep)
-            }
+            parameter.dtype.select(float32: apply(Float.self, parameter, gradient, states, firstStep),
+                                   float64: apply(Double.self, parameter, gradient, states, firstStep))
         }
     }
 
@@ -142,10 +140,8 @@ public final class Adam: Optimizer {
         for (index, parameter) in parameters.enumerated() {
             guard let gradient = parameter.grad else { continue }
             let states = [firstMoments[index], secondMoments[index]]
-            switch parameter.dtype {
-            case .float32: apply(Float.self, parameter, gradient, states)
-            case .float64: apply(Double.self, parameter, gradient, states)
-            }
+            parameter.dtype.select(float32: apply(Float.self, parameter, gradient, states),
+                                   float64: apply(Double.self, parameter, gradient, states))
         }
     }
 

@@ -43,11 +43,7 @@ extension Tensor {
 
     /// y = conv(x, W). Its gradients are the other two primitives.
     static func convolution(_ x: Tensor, _ w: Tensor, _ g: ConvolutionGeometry) -> Tensor {
-        let y = Tensor(uninitialized: g.outputShape, dtype: x.dtype)
-        func run<T: TensorScalar>(_: T.Type) {
-            ConvolutionKernels.forward(x.storage.buffer(T.self), w.storage.buffer(T.self), y.storage.buffer(T.self), g)
-        }
-        x.dtype.select(float32: run(Float.self), float64: run(Double.self))
+        let y = primitive(.forward, x, w, into: g.outputShape, g)
         return y.recorded("conv2d", [x, w]) { up in
             [x.requiresGrad ? convolutionAdjoint(up, w, g) : nil, w.requiresGrad ? convolutionWeightGradient(x, up, g) : nil]
         }
@@ -55,12 +51,7 @@ extension Tensor {
 
     /// x = convᵀ(y, W): the transposed convolution.
     static func convolutionAdjoint(_ y: Tensor, _ w: Tensor, _ g: ConvolutionGeometry) -> Tensor {
-        require(y.dtype == w.dtype, "convolution: dtypes differ, \(y.dtype) and \(w.dtype)")
-        let x = Tensor(uninitialized: g.inputShape, dtype: y.dtype)
-        func run<T: TensorScalar>(_: T.Type) {
-            ConvolutionKernels.inputAdjoint(y.storage.buffer(T.self), w.storage.buffer(T.self), x.storage.buffer(T.self), g)
-        }
-        y.dtype.select(float32: run(Float.self), float64: run(Double.self))
+        let x = primitive(.inputAdjoint, y, w, into: g.inputShape, g)
         return x.recorded("convTranspose2d", [y, w]) { up in
             [y.requiresGrad ? convolution(up, w, g) : nil, w.requiresGrad ? convolutionWeightGradient(up, y, g) : nil]
         }
@@ -68,14 +59,28 @@ extension Tensor {
 
     /// W-shaped Σ x·y: the weight gradient of a convolution.
     static func convolutionWeightGradient(_ x: Tensor, _ y: Tensor, _ g: ConvolutionGeometry) -> Tensor {
-        require(x.dtype == y.dtype, "convolution: dtypes differ, \(x.dtype) and \(y.dtype)")
-        let w = Tensor(uninitialized: g.weightShape, dtype: x.dtype)
-        func run<T: TensorScalar>(_: T.Type) {
-            ConvolutionKernels.weightGradient(x.storage.buffer(T.self), y.storage.buffer(T.self), w.storage.buffer(T.self), g)
-        }
-        x.dtype.select(float32: run(Float.self), float64: run(Double.self))
+        let w = primitive(.weightGradient, x, y, into: g.weightShape, g)
         return w.recorded("conv2d weight gradient", [x, y]) { up in
             [x.requiresGrad ? convolutionAdjoint(y, up, g) : nil, y.requiresGrad ? convolution(x, up, g) : nil]
         }
+    }
+
+    /// The three primitives' kernels, which share one form: two operands in, one tensor out.
+    private enum Primitive { case forward, inputAdjoint, weightGradient }
+
+    /// Runs `kind`'s kernel on `a` and `b` into a new tensor of `shape`, unrecorded.
+    private static func primitive(_ kind: Primitive, _ a: Tensor, _ b: Tensor, into shape: [Int], _ g: ConvolutionGeometry) -> Tensor {
+        require(a.dtype == b.dtype, "convolution: dtypes differ, \(a.dtype) and \(b.dtype)")
+        let result = Tensor(uninitialized: shape, dtype: a.dtype)
+        func run<T: TensorScalar>(_: T.Type) {
+            let (first, second, output) = (a.storage.buffer(T.self), b.storage.buffer(T.self), result.storage.buffer(T.self))
+            switch kind {
+            case .forward: ConvolutionKernels.forward(first, second, output, g)
+            case .inputAdjoint: ConvolutionKernels.inputAdjoint(first, second, output, g)
+            case .weightGradient: ConvolutionKernels.weightGradient(first, second, output, g)
+            }
+        }
+        a.dtype.select(float32: run(Float.self), float64: run(Double.self))
+        return result
     }
 }

@@ -13,23 +13,31 @@ extension Tensor {
     }
 
     private static func averagePool(_ x: Tensor, _ window: PoolingKernels.Window) -> Tensor {
-        let planes = x.shape[0] * x.shape[1]
-        let y = Tensor(uninitialized: [x.shape[0], x.shape[1], window.outputHeight, window.outputWidth], dtype: x.dtype)
-        func run<T: TensorScalar>(_: T.Type) {
-            PoolingKernels.averagePool(x.storage.buffer(T.self), y.storage.buffer(T.self), planes: planes, window)
-        }
-        x.dtype.select(float32: run(Float.self), float64: run(Double.self))
+        let y = pooled(x, adjoint: false, window)
         return y.recorded("avgPool2d", [x]) { g in [averagePoolAdjoint(g, window)] }
     }
 
     private static func averagePoolAdjoint(_ y: Tensor, _ window: PoolingKernels.Window) -> Tensor {
-        let planes = y.shape[0] * y.shape[1]
-        let x = Tensor(uninitialized: [y.shape[0], y.shape[1], window.height, window.width], dtype: y.dtype)
-        func run<T: TensorScalar>(_: T.Type) {
-            PoolingKernels.averagePoolAdjoint(y.storage.buffer(T.self), x.storage.buffer(T.self), planes: planes, window)
-        }
-        y.dtype.select(float32: run(Float.self), float64: run(Double.self))
+        let x = pooled(y, adjoint: true, window)
         return x.recorded("avgPool2d adjoint", [y]) { g in [averagePool(g, window)] }
+    }
+
+    /// The average pool of `input` over `window`, or (`adjoint`) its adjoint, which spreads each
+    /// output back over its window; unrecorded.
+    private static func pooled(_ input: Tensor, adjoint: Bool, _ window: PoolingKernels.Window) -> Tensor {
+        let (batch, channels) = (input.shape[0], input.shape[1])
+        let size = adjoint ? [window.height, window.width] : [window.outputHeight, window.outputWidth]
+        let result = Tensor(uninitialized: [batch, channels] + size, dtype: input.dtype)
+        func run<T: TensorScalar>(_: T.Type) {
+            let (source, destination) = (input.storage.buffer(T.self), result.storage.buffer(T.self))
+            if adjoint {
+                PoolingKernels.averagePoolAdjoint(source, destination, planes: batch * channels, window)
+            } else {
+                PoolingKernels.averagePool(source, destination, planes: batch * channels, window)
+            }
+        }
+        input.dtype.select(float32: run(Float.self), float64: run(Double.self))
+        return result
     }
 
     /// Nearest-neighbour upsampling of `[N, C, H, W]` by an integer factor: each pixel becomes a

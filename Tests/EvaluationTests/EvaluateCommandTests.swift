@@ -20,12 +20,15 @@ import TestSupport
         let fidLine = try #require(lines.first { $0.hasPrefix("FID-FMNIST: ") })
         #expect(lines.contains { $0.hasPrefix("Coverage: 10/10 classes") })
         #expect(lines.contains { $0.hasPrefix("Evenness: ") })
+        #expect(lines.contains { $0.hasPrefix("Precision and recall in the classifier's feature space: precision 0.") && $0.hasSuffix("300 real images)") })
 
         let json = try evaluate(["--samples", folder.path, "--json"])
         #expect(json.status == 0, "\(json.standardError)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
         let fid = try #require(object["fid_fmnist"] as? Double)
         #expect(object["sample_count"] as? Int == count && object["classes_covered"] as? Int == 10)
+        let precision = try #require(object["precision"] as? Double), recall = try #require(object["recall"] as? Double)
+        #expect((0...1).contains(precision) && (0...1).contains(recall) && object["precision_recall_real_count"] as? Int == count)
         #expect(fidLine.contains(String(format: "%.3f", fid)))
         // The command scores exactly what the library scores for the same images.
         let expected = try Fixtures.standardEvaluator().score(try FashionMNIST.load(.test, limit: count).images)
