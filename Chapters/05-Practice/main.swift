@@ -199,11 +199,12 @@ do {
      number of samples (with the floor of that many real images), how many of the ten classes they
      cover, and the two shares of chapter 2 that tell realism from variety: precision, the share of
      samples that lie among real images in the classifier's feature space, and recall, the share of
-     real images that lie among the samples. The diffusion model is sampled with DDIM in 50 steps, once without a class and once asked
-     for the ten classes in equal numbers with guidance $w = 3$ — a row that uses the labels, which
-     the GAN and VAE rows do not (their chapters have class-conditional versions too). Images from the GAN and VAE are
-     32×32 (Fashion-MNIST padded by two pixels of background), the diffusion model's 28×28; the
-     classifier behind the score frames 28×28 images the same way.
+     real images that lie among the samples. The diffusion model is sampled as its checkpoint says
+     (chapter 4 chose DDIM in 50 steps), once without a class and once asked for the ten classes in
+     equal numbers with guidance $w = 3$ — a row that uses the labels, which the GAN and VAE rows do
+     not (their chapters have class-conditional versions too). Images from the GAN and VAE are 32×32
+     (Fashion-MNIST padded by two pixels of background), the diffusion model's 28×28; the classifier
+     behind the score frames 28×28 images the same way.
      */
     let evaluator = try Evaluator.standard()
     let scoredCount = options.choose(quick: 64, standard: 1000, full: 5000)
@@ -213,9 +214,10 @@ do {
 
     /// Draws `count` images from `model` in batches of 250 with a progress bar; returns them and the
     /// seconds taken. With `guidance`, the classes come in equal numbers and are guided with scale w.
-    func draw(_ model: SavedGenerator, name: String, count: Int, guidance: Double? = nil)
+    /// (`nonisolated`, so that the closures it hands the sampler may hold its arguments.)
+    nonisolated func draw(_ model: SavedGenerator, name: String, count: Int, guidance: Double? = nil)
               throws -> (images: Tensor, seconds: Double) {
-        let passes = { if case .diffusion = model { return 50 } else { return 1 } }()
+        let passes = model.samplingSteps
         let progress = notebook.progress("\(name), \(count) images", total: count * passes)
         let start = Date()
         let batches = try stride(from: 0, to: count, by: 250).map { first in
@@ -274,7 +276,7 @@ do {
     try notebook.figure(
         "side-by-side",
         Bitmap(tiling: sideBySide, columns: 2, padding: 8, scale: 2,
-               captions: ["GAN", "VAE", "DIFFUSION (DDIM-50)", "DIFFUSION, GUIDED"]),
+               captions: ["GAN", "VAE", "DIFFUSION (\(unet.configuration.sampler))", "DIFFUSION, GUIDED"]),
         caption: "36 of the 64 samples timed from each model: GAN, VAE, diffusion, and diffusion "
             + "asked for classes in turn with guidance w = 3")
 

@@ -130,6 +130,13 @@ public enum SavedGenerator {
         return classCount == 0
     }
 
+    /// The steps ``sample(count:labels:sampler:guidance:using:observe:)`` takes by default: the
+    /// diffusion model's recorded sampler's, 1 for the GAN and VAE (one pass of the network).
+    public var samplingSteps: Int {
+        if case .diffusion(let model) = self { return model.configuration.sampler.networkPasses(in: model.diffusion.schedule) }
+        return 1
+    }
+
     /// The parameters of the network that draws the images (the VAE's whole model, encoder included).
     public var parameterCount: Int { network.parameterCount }
 
