@@ -111,7 +111,8 @@ class TimeResidualBlock(nn.Module):
 class TinyUNet(nn.Module):
     """TinyUNet: the diffusion chapter's noise predictor for 28×28 images; label `classCount` is "no class"."""
 
-    def __init__(self, imageChannels=1, width=32, classCount=0):
+    def __init__(self, imageChannels=1, width=32, classCount=0, schedule=None, sampler=None):
+        # schedule and sampler say how to sample from it, not how it is built.
         super().__init__()
         c1, c2, c3 = width, 2 * width, 4 * width
         self.t1, self.t2 = nn.Linear(64, 128), nn.Linear(128, 128)
@@ -138,7 +139,57 @@ class TinyUNet(nn.Module):
         return self.conv_out(F.silu(self.norm_out(h)))
 
 
-MODELS = {"DCGANGenerator": Generator, "VariationalAutoencoder": VAE, "TinyUNet": TinyUNet}
+TIME_SCALE = 1000.0  # a flow model's times t ∈ [0, 1], stretched to the embedding's range of diffusion steps
+
+
+class FlowUNet(nn.Module):
+    """FlowUNet: the flow chapter's velocity network, a TinyUNet called at times 1000·t."""
+
+    def __init__(self, imageChannels=1, width=32, classCount=0, sampler=None):
+        super().__init__()
+        self.unet, self.class_count = TinyUNet(imageChannels, width, classCount), classCount
+
+    def forward(self, x, times, labels=None):
+        return self.unet(x, times.to(torch.float64) * TIME_SCALE, labels)
+
+
+class VelocityMLP(nn.Module):
+    """VelocityMLP: the input beside 32 sinusoidal features of 1000·t (plus a class vector), SiLU layers."""
+
+    TIME_FEATURES = 32
+
+    def __init__(self, dimension, width=256, depth=3, classCount=0, sampler=None):
+        super().__init__()
+        sizes = [dimension + self.TIME_FEATURES] + [width] * depth + [dimension]
+        layers = []
+        for index, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+            layers.append(nn.Linear(n_in, n_out))
+            if index < len(sizes) - 2:
+                layers.append(nn.SiLU())
+        self.net, self.class_count = nn.Sequential(*layers), classCount
+        if classCount:
+            self.class_embedding = nn.Embedding(classCount + 1, self.TIME_FEATURES)
+
+    def forward(self, x, times, labels=None):
+        time = sinusoidal_embedding(times.to(torch.float64) * TIME_SCALE, self.TIME_FEATURES).to(x.dtype)
+        if self.class_count:
+            time = time + self.class_embedding(labels)
+        return self.net(torch.cat([x, time], 1))
+
+
+class LatentFlow(nn.Module):
+    """LatentFlow: a VelocityMLP over a VAE's codes divided by latentScale; images decode codes · latentScale."""
+
+    def __init__(self, autoencoder, flow, latentScale):
+        super().__init__()
+        self.autoencoder, self.flow, self.latent_scale = VAE(**autoencoder), VelocityMLP(**flow), latentScale
+
+    def decode(self, codes):
+        return self.autoencoder.decode(codes * self.latent_scale)
+
+
+MODELS = {"DCGANGenerator": Generator, "VariationalAutoencoder": VAE, "TinyUNet": TinyUNet,
+          "FlowUNet": FlowUNet, "VelocityMLP": VelocityMLP, "LatentFlow": LatentFlow}
 
 
 def load(path):
@@ -162,6 +213,10 @@ if __name__ == "__main__":
                 y = model(x[:, :, None, None], torch.arange(len(x)) % model.class_count if model.class_count else None)
             elif isinstance(model, VAE):
                 y = model.decode(x)
+            elif isinstance(model, (FlowUNet, LatentFlow)):
+                # Velocities at times 0, 1/4, 2/4, …; the latent flow's network takes its codes.
+                times, net = torch.arange(len(x), dtype=torch.float64) / 4, model if isinstance(model, FlowUNet) else model.flow
+                y = net(x, times, torch.arange(len(x)) % (net.class_count + 1) if net.class_count else None)
             else:
                 y = model(x, torch.arange(len(x)) * 97, torch.arange(len(x)) % (model.class_count + 1) if model.class_count else None)
         numpy.save(sys.argv[3], y.numpy())

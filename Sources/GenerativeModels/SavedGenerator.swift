@@ -2,7 +2,8 @@ import Foundation
 import NeuralNetworks
 
 /// A trained image generator restored from a chapter's checkpoint: the GAN chapter's generators,
-/// the VAE chapter's decoders, the diffusion chapter's U-Net (with its averaged weights).
+/// the VAE chapter's decoders, the diffusion chapter's U-Net, the flow chapter's U-Net and latent
+/// flow (the last three with their averaged weights).
 ///
 /// The checkpoint says which model it holds and how to build it: the model's kind and
 /// configuration in its metadata (see ``NeuralNetworks/Checkpoint``), written when it was saved,
@@ -11,9 +12,52 @@ public enum SavedGenerator {
     case gan(DCGANGenerator)
     case vae(VariationalAutoencoder)
     case diffusion(TinyUNet)
+    case flow(FlowUNet)
+    case latentFlow(LatentFlow)
 
     /// The kinds of model that draw images, as checkpoints record them.
-    static let generatorKinds = [DCGANGenerator.Configuration.kind, VariationalAutoencoder.Configuration.kind, TinyUNet.Configuration.kind]
+    static let generatorKinds = [DCGANGenerator.Configuration.kind, VariationalAutoencoder.Configuration.kind, TinyUNet.Configuration.kind,
+                                 FlowUNet.Configuration.kind, LatentFlow.Configuration.kind]
+
+    /// How an iterative model draws: the diffusion model by DDPM or DDIM, the flow models by
+    /// integrating their ODE with Euler or Heun steps.
+    public enum Sampler: Equatable, Sendable, CustomStringConvertible {
+        case ddpm, ddim(steps: Int), euler(steps: Int), heun(steps: Int)
+
+        public init(_ sampler: GaussianDiffusion.Sampler) {
+            switch sampler {
+            case .ddpm: self = .ddpm
+            case .ddim(let steps): self = .ddim(steps: steps)
+            }
+        }
+
+        public init(_ sampler: FlowMatching.Sampler) {
+            switch sampler {
+            case .euler(let steps): self = .euler(steps: steps)
+            case .heun(let steps): self = .heun(steps: steps)
+            }
+        }
+
+        /// The diffusion sampler it names, if it names one.
+        public var diffusion: GaussianDiffusion.Sampler? {
+            switch self {
+            case .ddpm: return .ddpm
+            case .ddim(let steps): return .ddim(steps: steps)
+            case .euler, .heun: return nil
+            }
+        }
+
+        /// The flow sampler it names, if it names one.
+        public var flow: FlowMatching.Sampler? {
+            switch self {
+            case .euler(let steps): return .euler(steps: steps)
+            case .heun(let steps): return .heun(steps: steps)
+            case .ddpm, .ddim: return nil
+            }
+        }
+
+        public var description: String { diffusion?.description ?? flow!.description }
+    }
 
     /// Restores the generator in the checkpoint at `url`.
     ///
@@ -30,21 +74,25 @@ public enum SavedGenerator {
         guard generators.count == 1, let (name, kind) = generators.first else {
             throw SavedGeneratorError.unrecognized(url, models: described.map { "\($0.name) (\($0.kind))" })
         }
+        /// The model, with the exponential moving average of its weights when the checkpoint kept one.
+        func averaged<Model: ConfigurableModel>(_ type: Model.Type) throws -> Model {
+            let model = try Checkpoint.restore(type, named: name, from: file, url: url)
+            let averages = model.parameters.indices.compactMap { file["ema.\(name).\($0)"] }
+            if averages.count == model.parameters.count {
+                for (parameter, average) in zip(model.parameters, averages) {
+                    try SavedGenerator.copy(average, into: parameter, name: "ema.\(name)", url: url)
+                }
+            }
+            return model
+        }
         switch kind {
         case DCGANGenerator.Configuration.kind:
             return .gan(try Checkpoint.restore(DCGANGenerator.self, named: name, from: file, url: url))
         case VariationalAutoencoder.Configuration.kind:
             return .vae(try Checkpoint.restore(VariationalAutoencoder.self, named: name, from: file, url: url))
-        default:
-            let model = try Checkpoint.restore(TinyUNet.self, named: name, from: file, url: url)
-            // Sample with the exponential moving average when the checkpoint kept one.
-            let averaged = model.parameters.indices.compactMap { file["ema.\(name).\($0)"] }
-            if averaged.count == model.parameters.count {
-                for (parameter, average) in zip(model.parameters, averaged) {
-                    try SavedGenerator.copy(average, into: parameter, name: "ema.\(name)", url: url)
-                }
-            }
-            return .diffusion(model)
+        case TinyUNet.Configuration.kind: return .diffusion(try averaged(TinyUNet.self))
+        case FlowUNet.Configuration.kind: return .flow(try averaged(FlowUNet.self))
+        default: return .latentFlow(try averaged(LatentFlow.self))
         }
     }
 
@@ -101,6 +149,8 @@ public enum SavedGenerator {
         case .gan(let model): return model
         case .vae(let model): return model
         case .diffusion(let model): return model
+        case .flow(let model): return model
+        case .latentFlow(let model): return model
         }
     }
 
@@ -120,21 +170,43 @@ public enum SavedGenerator {
         case .gan(let model): return model.classCount
         case .vae(let model): return model.classCount
         case .diffusion(let model): return model.configuration.classCount
+        case .flow(let model): return model.configuration.classCount
+        case .latentFlow(let model): return model.configuration.flow.classCount
         }
     }
 
-    /// Whether a class-conditional model can also draw without a class: the diffusion U-Net can,
-    /// through the "no class" label it was trained with for guidance.
+    /// Whether a class-conditional model can also draw without a class: the diffusion and flow
+    /// models can, through the "no class" label they were trained with for guidance.
     private var canDrawWithoutClass: Bool {
-        if case .diffusion = self { return true }
-        return classCount == 0
+        switch self {
+        case .gan, .vae: return classCount == 0
+        case .diffusion, .flow, .latentFlow: return true
+        }
     }
 
-    /// The steps ``sample(count:labels:sampler:guidance:using:observe:)`` takes by default: the
-    /// diffusion model's recorded sampler's, 1 for the GAN and VAE (one pass of the network).
-    public var samplingSteps: Int {
-        if case .diffusion(let model) = self { return model.configuration.sampler.networkPasses(in: model.diffusion.schedule) }
-        return 1
+    /// The sampler the model's configuration names, or nil for the GAN and VAE (one network pass).
+    public var defaultSampler: Sampler? {
+        switch self {
+        case .gan, .vae: return nil
+        case .diffusion(let model): return Sampler(model.configuration.sampler)
+        case .flow(let model): return Sampler(model.configuration.sampler)
+        case .latentFlow(let model): return Sampler(model.configuration.flow.sampler)
+        }
+    }
+
+    /// The steps ``sample(count:labels:sampler:guidance:using:observe:)`` takes by default: its own
+    /// sampler's, 1 for the GAN and VAE (one pass of the network).
+    public var samplingSteps: Int { samplingSteps(with: defaultSampler) }
+
+    /// The steps ``sample(count:labels:sampler:guidance:using:observe:)`` takes with `sampler`.
+    public func samplingSteps(with sampler: Sampler?) -> Int {
+        switch sampler {
+        case .ddpm?:
+            guard case .diffusion(let model) = self else { return 1 }
+            return model.diffusion.schedule.stepCount
+        case .ddim(let steps)?, .euler(let steps)?, .heun(let steps)?: return steps
+        case nil: return 1
+        }
     }
 
     /// The parameters of the network that draws the images (the VAE's whole model, encoder included).
@@ -147,17 +219,21 @@ public enum SavedGenerator {
         case .gan(let model): kind = "DCGAN generator, latent \(model.latentCount)"
         case .vae(let model): kind = "VAE, latent \(model.latentCount)"
         case .diffusion(let model): kind = "TinyUNet denoiser, width \(model.configuration.width)"
+        case .flow(let model): kind = "TinyUNet velocity network (flow matching), width \(model.configuration.width)"
+        case .latentFlow(let model):
+            kind = "latent flow: a \(model.configuration.flow.width)-wide velocity MLP over a VAE's \(model.autoencoder.latentCount) latent numbers"
         }
         return "\(kind)\(classCount > 0 ? ", \(classCount) classes" : ""), \(parameterCount) parameters"
     }
 
     /// Draws images in [−1, 1] (`[count, C, H, W]`): from N(0, I) latents for the GAN and VAE, by
     /// `sampler` (nil: the one its configuration names) with guidance scale `guidance` for the
-    /// diffusion model. `labels` (one per image) ask a class-conditional model for classes.
+    /// diffusion and flow models. `labels` (one per image) ask a class-conditional model for
+    /// classes. `observe` sees the number of every step taken, from 1.
     /// - Throws: ``SavedGeneratorError`` when labels are given to a model without classes or are out
-    ///   of range, or a sampler or guidance is asked of a model that has none.
-    public func sample(count: Int, labels: [Int]? = nil, sampler: GaussianDiffusion.Sampler? = nil, guidance: Double = 0,
-                       using generator: inout RandomGenerator, observe: ((GaussianDiffusion.SamplingStep) -> Void)? = nil) throws -> Tensor {
+    ///   of range, or a sampler or guidance is asked of a model that has none or cannot use it.
+    public func sample(count: Int, labels: [Int]? = nil, sampler: Sampler? = nil, guidance: Double = 0,
+                       using generator: inout RandomGenerator, observe: ((_ step: Int) -> Void)? = nil) throws -> Tensor {
         guard count >= 1 else { throw SavedGeneratorError.invalidRequest("at least one image must be asked for, got \(count)") }
         if let labels {
             guard classCount > 0 else { throw SavedGeneratorError.invalidRequest("this model was trained without classes; it cannot be asked for one") }
@@ -166,6 +242,17 @@ public enum SavedGenerator {
             }
         } else if classCount > 0, !canDrawWithoutClass {
             throw SavedGeneratorError.invalidRequest("this model draws one class at a time: give a class (0…\(classCount - 1))")
+        }
+        if sampler != nil || guidance != 0, defaultSampler == nil {
+            throw SavedGeneratorError.invalidRequest("a sampler and guidance apply to the diffusion and flow models; this is a \(summary)")
+        }
+        /// The flow sampler to use, refusing a diffusion sampler.
+        func flowSampler(_ recorded: FlowMatching.Sampler) throws -> FlowMatching.Sampler {
+            guard let chosen = sampler.map({ $0.flow }) ?? recorded else {
+                throw SavedGeneratorError.invalidRequest("a flow model is drawn with the Euler or Heun sampler, not \(sampler!)")
+            }
+            if let problem = chosen.problem { throw SavedGeneratorError.invalidRequest(problem) }
+            return chosen
         }
         switch self {
         case .gan(let model):
@@ -177,14 +264,30 @@ public enum SavedGenerator {
             let predictor: NoisePredictor = { x, steps, labels in
                 model(x, timesteps: steps, labels: model.classEmbedding == nil ? nil : labels ?? [Int](repeating: noClass, count: x.shape[0]))
             }
-            let diffusion = model.diffusion, sampler = sampler ?? model.configuration.sampler
+            guard let sampler = sampler.map({ $0.diffusion }) ?? model.configuration.sampler else {
+                throw SavedGeneratorError.invalidRequest("a diffusion model is drawn with the DDPM or DDIM sampler, not \(sampler!)")
+            }
+            let diffusion = model.diffusion
             if case .ddim(let steps) = sampler, !(1...diffusion.schedule.stepCount).contains(steps) {
                 throw SavedGeneratorError.invalidRequest("DDIM takes 1…\(diffusion.schedule.stepCount) steps with this model's schedule, not \(steps)")
             }
             let (channels, size) = (model.configuration.imageChannels, TinyUNet.imageSize)
             return diffusion.sample(from: Tensor.randomNormal([count, channels, size, size], using: &generator), sampler: sampler, labels: labels,
                                     using: &generator, predictor: GaussianDiffusion.guided(predictor, scale: guidance, nullLabel: noClass),
-                                    observe: observe)
+                                    observe: observe.map { observe in { observe($0.index) } })
+        case .flow(let model):
+            let sampler = try flowSampler(model.configuration.sampler)
+            let (channels, size) = (model.configuration.imageChannels, TinyUNet.imageSize)
+            return FlowMatching.sample(from: Tensor.randomNormal([count, channels, size, size], using: &generator), sampler: sampler,
+                                       labels: labels, predictor: FlowMatching.guided(model.predictor, scale: guidance, nullLabel: classCount),
+                                       observe: observe.map { observe in { observe($0.index) } })
+        case .latentFlow(let model):
+            let sampler = try flowSampler(model.configuration.flow.sampler)
+            let codes = FlowMatching.sample(
+                from: Tensor.randomNormal([count, model.autoencoder.latentCount], using: &generator), sampler: sampler, labels: labels,
+                predictor: FlowMatching.guided(model.flow.predictor, scale: guidance, nullLabel: classCount),
+                observe: observe.map { observe in { observe($0.index) } })
+            return model.decode(codes)
         }
     }
 }

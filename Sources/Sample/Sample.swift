@@ -14,10 +14,12 @@ struct Sample: ParsableCommand {
         abstract: "Draws images from a trained generator saved by a chapter.",
         discussion: """
             Works with the GAN chapter's dcgan.safetensors, wgan-gp.safetensors and cgan.safetensors, the \
-            VAE chapter's vae.safetensors, vae-2d.safetensors and cvae.safetensors, and the diffusion \
-            chapter's diffusion.safetensors (sampled with its averaged weights). The model is built from the \
-            configuration the checkpoint records. Class-conditional models need --class or --every-class; the diffusion model also \
-            draws without a class. --sampler, --steps and --guidance apply to the diffusion model only. \
+            VAE chapter's vae.safetensors, vae-2d.safetensors and cvae.safetensors, the diffusion \
+            chapter's diffusion.safetensors, and the flow chapter's flow.safetensors and latent-flow.safetensors \
+            (these three sampled with their averaged weights). The model is built from the configuration the \
+            checkpoint records. Class-conditional models need --class or --every-class; the diffusion and flow \
+            models also draw without a class. --sampler, --steps and --guidance apply to the diffusion model \
+            (ddpm, ddim) and the flow models (euler, heun) only; by default they draw as their checkpoint says. \
             --export-state-dict writes the network's weights under PyTorch's names, for load_state_dict(strict=True) \
             (Scripts/pytorch_models.py defines the matching PyTorch classes). --pytorch-module reads a state dict \
             PyTorch wrote for the source's DCGAN generator or VAE decoder.
@@ -41,11 +43,12 @@ struct Sample: ParsableCommand {
     @Flag(help: "Draw count/10 images of every class, one row per class.")
     var everyClass = false
 
-    @Option(help: ArgumentHelp("Diffusion sampler: ddim (deterministic, few steps) or ddpm (every step of the schedule); "
-                               + "default: the one the checkpoint names.", valueName: "ddim|ddpm"))
+    @Option(help: ArgumentHelp("Sampler: for a diffusion model ddim (deterministic, few steps) or ddpm (every step of the schedule); "
+                               + "for a flow model euler or heun (second order, two network passes a step); "
+                               + "default: the one the checkpoint names.", valueName: "ddim|ddpm|euler|heun"))
     var sampler: String?
 
-    @Option(help: "DDIM steps (1 to the schedule's length; default: the checkpoint's sampler's).")
+    @Option(help: "DDIM, Euler or Heun steps (DDIM: 1 to the schedule's length; default: the checkpoint's sampler's).")
     var steps: Int?
 
     @Option(help: ArgumentHelp("Classifier-free guidance scale w ≥ 0 for a class-conditional diffusion model (default 0).", valueName: "w"))
@@ -73,11 +76,11 @@ struct Sample: ParsableCommand {
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
-        if let sampler, !["ddim", "ddpm"].contains(sampler.lowercased()) {
-            throw ValidationError("--sampler must be ddim or ddpm, got \(sampler)")
+        if let sampler, !Self.samplerNames.contains(sampler.lowercased()) {
+            throw ValidationError("--sampler must be \(Self.samplerNames.joined(separator: ", ")), got \(sampler)")
         }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        if steps != nil, sampler?.lowercased() == "ddpm" { throw ValidationError("--steps applies to ddim; ddpm always takes every step of the schedule") }
+        if steps != nil, sampler?.lowercased() == "ddpm" { throw ValidationError("--steps applies to ddim, euler and heun; ddpm always takes every step of the schedule") }
         if let guidance, !(guidance >= 0 && guidance.isFinite) { throw ValidationError("--guidance must be a number ≥ 0, got \(guidance)") }
         if let columns, columns < 1 { throw ValidationError("--columns must be at least 1, got \(columns)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -89,6 +92,30 @@ struct Sample: ParsableCommand {
         }
         if configuration != nil && pytorchModule == nil {
             throw ValidationError("--configuration describes a PyTorch state dict: give --pytorch-module too (a checkpoint records its own)")
+        }
+    }
+
+    static let samplerNames = ["ddim", "ddpm", "euler", "heun"]
+
+    /// The sampler `--sampler` and `--steps` ask for, filled in from the model's own `recorded` one.
+    static func sampler(named name: String?, steps: Int?, recorded: SavedGenerator.Sampler) throws -> SavedGenerator.Sampler {
+        let (recordedName, recordedSteps): (String, Int?)
+        switch recorded {
+        case .ddpm: (recordedName, recordedSteps) = ("ddpm", nil)
+        case .ddim(let count): (recordedName, recordedSteps) = ("ddim", count)
+        case .euler(let count): (recordedName, recordedSteps) = ("euler", count)
+        case .heun(let count): (recordedName, recordedSteps) = ("heun", count)
+        }
+        // Steps alone keep the model's kind of sampler; DDPM has no step count, so for it they mean DDIM.
+        let name = name?.lowercased() ?? (recordedName == "ddpm" && steps != nil ? "ddim" : recordedName)
+        if name == "ddpm" { return .ddpm }
+        guard let count = steps ?? recordedSteps else {
+            throw ValidationError("--sampler \(name) needs --steps: this model's own sampler is \(recorded)")
+        }
+        switch name {
+        case "ddim": return .ddim(steps: count)
+        case "euler": return .euler(steps: count)
+        default: return .heun(steps: count)
         }
     }
 
@@ -123,28 +150,21 @@ struct Sample: ParsableCommand {
             return
         }
         FileHandle.standardError.write(Data("\(checkpoint): \(model.summary)\n".utf8))
-        guard case .diffusion(let unet) = model else {
+        guard let recorded = model.defaultSampler else {
             if sampler != nil || steps != nil || guidance != nil {
-                throw ValidationError("--sampler, --steps and --guidance apply to the diffusion model; \(checkpoint) holds a \(model.summary)")
+                throw ValidationError("--sampler, --steps and --guidance apply to the diffusion and flow models; \(checkpoint) holds a \(model.summary)")
             }
             return try draw(from: model, progress: nil)
         }
-        let recorded = unet.configuration.sampler
-        let chosen: GaussianDiffusion.Sampler
-        switch (sampler?.lowercased(), steps, recorded) {
-        case ("ddpm", _, _): chosen = .ddpm
-        case (_, let steps?, _): chosen = .ddim(steps: steps)
-        case ("ddim", nil, .ddpm): throw ValidationError("--sampler ddim needs --steps: this model's own sampler is DDPM")
-        default: chosen = recorded
-        }
+        let chosen = try Self.sampler(named: sampler, steps: steps, recorded: recorded)
         try draw(from: model, sampler: chosen, progress: ProgressBar(label: "\(chosen), \(drawnCount) images",
-                                                                    total: chosen.networkPasses(in: unet.diffusion.schedule)))
+                                                                    total: model.samplingSteps(with: chosen)))
     }
 
     private var drawnCount: Int { everyClass ? (count / 10) * 10 : count }
 
     /// Draws the images and writes them as one PNG grid, showing `progress` for each network pass.
-    private func draw(from model: SavedGenerator, sampler: GaussianDiffusion.Sampler? = nil, progress: ProgressBar?) throws {
+    private func draw(from model: SavedGenerator, sampler: SavedGenerator.Sampler? = nil, progress: ProgressBar?) throws {
         let drawn = drawnCount
         let labels: [Int]? = everyClass ? (0..<10).flatMap { [Int](repeating: $0, count: drawn / 10) }
             : try requestedClass.map { [Int](repeating: try Self.classIndex($0), count: drawn) }

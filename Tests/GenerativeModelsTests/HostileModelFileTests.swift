@@ -69,7 +69,7 @@ import Testing
                    + "or one written before checkpoints described their models; train it again")
         let critic = describing("critic", as: DCGANDiscriminator.Configuration())
         #expect(try refusal([], metadata: critic)
-                == "FILE holds critic (DCGANDiscriminator), not exactly one of the image generators DCGANGenerator, VariationalAutoencoder, TinyUNet")
+                == "FILE holds critic (DCGANDiscriminator), not exactly one of the image generators DCGANGenerator, VariationalAutoencoder, TinyUNet, FlowUNet, LatentFlow")
         let two = describing("a", as: TinyUNet.Configuration()).merging(describing("b", as: VariationalAutoencoder.Configuration())) { a, _ in a }
         #expect(try refusal([], metadata: two).hasPrefix("FILE holds a (TinyUNet), b (VariationalAutoencoder), not exactly one"))
     }

@@ -70,6 +70,8 @@ import TestSupport
             DCGANDiscriminator(widths: [8, 8, 8], imageChannels: 1, batchNorm: false, using: &rng),
             VariationalAutoencoder(imageChannels: 1, latentCount: 4, classCount: 10, using: &rng),
             TinyUNet(width: 8, using: &rng), TinyUNet(width: 8, classCount: 10, using: &rng),
+            FlowUNet(width: 8, classCount: 10, using: &rng),
+            VelocityMLP(dimension: 2, width: 8, using: &rng), VelocityMLP(dimension: 4, width: 8, classCount: 3, using: &rng),
         ]
         for model in models { expectEveryStoredMemberListed(model) }
     }

@@ -38,12 +38,18 @@ private func temporaryFolder(_ name: String) throws -> URL {
         let critic = DCGANDiscriminator(widths: [4, 8, 16], batchNorm: false, using: &rng)
         let vae = VariationalAutoencoder(latentCount: 3, widths: [4, 8, 16], using: &rng)
         let unet = TinyUNet(width: 8, classCount: 10, using: &rng)
+        let flow = FlowUNet(width: 8, classCount: 10, using: &rng)
+        let latentFlow = LatentFlow(autoencoder: vae, flow: VelocityMLP(dimension: 3, width: 8, classCount: 10, using: &rng), latentScale: 0.8)
         let checkpoints: [(String, Checkpoint)] = [
             ("gan", Checkpoint(models: [("generator", generator), ("critic", critic)],
                                optimizers: [("generator", Adam(generator.parameters)), ("critic", Adam(critic.parameters))])),
             ("vae", Checkpoint(models: [("vae", vae)], optimizers: [("vae", Adam(vae.parameters))])),
             ("diffusion", Checkpoint(models: [("unet", unet)], optimizers: [("unet", Adam(unet.parameters))],
                                      averages: [("unet", ExponentialMovingAverage(unet.parameters))])),
+            ("flow", Checkpoint(models: [("flow", flow)], optimizers: [("flow", Adam(flow.parameters))],
+                                averages: [("flow", ExponentialMovingAverage(flow.parameters))])),
+            ("latent-flow", Checkpoint(models: [("latent-flow", latentFlow)], optimizers: [("latent-flow", Adam(latentFlow.flow.parameters))],
+                                       averages: [("latent-flow", ExponentialMovingAverage(latentFlow.parameters))])),
         ]
         var files: [URL] = []
         for (name, checkpoint) in checkpoints {
@@ -92,6 +98,9 @@ private func temporaryFolder(_ name: String) throws -> URL {
             ("generator", DCGANGenerator(latentCount: 6, widths: [16, 8, 8], classCount: 10, using: &rng)),
             ("vae", VariationalAutoencoder(latentCount: 3, widths: [8, 8, 16], classCount: 0, using: &rng)),
             ("unet", TinyUNet(width: 8, classCount: 10, using: &rng)),
+            ("flow", FlowUNet(width: 8, classCount: 10, using: &rng)),
+            ("latent-flow", LatentFlow(autoencoder: VariationalAutoencoder(latentCount: 3, widths: [8, 8, 16], using: &rng),
+                                       flow: VelocityMLP(dimension: 3, width: 16, classCount: 10, using: &rng), latentScale: 0.7)),
         ]
         for (name, model) in models {
             model.eval()
@@ -110,6 +119,12 @@ private func temporaryFolder(_ name: String) throws -> URL {
             case .diffusion(let unet):
                 input = Tensor.randomNormal([4, 1, 28, 28], using: &rng)
                 output = unet(input, timesteps: [0, 97, 194, 291], labels: [0, 1, 2, 3])
+            case .flow(let model):
+                input = Tensor.randomNormal([4, 1, 28, 28], using: &rng)
+                output = model(input, times: [0, 0.25, 0.5, 0.75], labels: [0, 1, 2, 3])
+            case .latentFlow(let model):
+                input = Tensor.randomNormal([4, 3], using: &rng)
+                output = model.flow(input, times: [0, 0.25, 0.5, 0.75], labels: [0, 1, 2, 3])
             }
             let inputFile = folder.appendingPathComponent("\(name)-in.npy"), outputFile = folder.appendingPathComponent("\(name)-out.npy")
             try input.saveNumPy(to: inputFile)

@@ -75,6 +75,48 @@ import NeuralNetworks
         #expect(passes == 3 + 20)
         let error = try #require(throws: SavedGeneratorError.self) { try saved.sample(count: 1, sampler: .ddim(steps: 21), using: &draw) }
         #expect(error.description.contains("1…20 steps"))
+        #expect(throws: SavedGeneratorError.invalidRequest("a diffusion model is drawn with the DDPM or DDIM sampler, not Heun-4")) {
+            try saved.sample(count: 1, sampler: .heun(steps: 4), using: &draw)
+        }
+    }
+
+    /// The flow U-Net and the latent flow load with their averaged weights and draw with their own
+    /// sampler, or with Euler or Heun at any step count; a diffusion sampler is refused by name.
+    @Test func flowCheckpointsDrawWithTheirOwnSampler() throws {
+        var rng = RandomGenerator(seed: 0)
+        let unet = FlowUNet(width: 8, classCount: 10, sampler: .euler(steps: 3), using: &rng)
+        let vae = VariationalAutoencoder(latentCount: 4, widths: [4, 8, 16], using: &rng)
+        let latent = LatentFlow(autoencoder: vae, flow: VelocityMLP(dimension: 4, width: 8, sampler: .heun(steps: 2), using: &rng),
+                                latentScale: 0.5)
+        for (name, model) in [("flow", unet), ("latent-flow", latent)] as [(String, Module)] {
+            let average = ExponentialMovingAverage(model.parameters, decay: 0.5)
+            for parameter in model.parameters { parameter.assign(parameter * 2) }
+            average.update()
+            let file = temporaryFile()
+            defer { try? FileManager.default.removeItem(at: file) }
+            try Checkpoint(models: [(name, model)], averages: [(name, average)]).save(to: file, generator: rng)
+            let saved = try SavedGenerator.load(from: file)
+            var draw = RandomGenerator(seed: 1)
+            var steps = 0
+            switch saved {
+            case .flow(let restored):
+                #expect(restored.configuration == unet.configuration && restored.parameters.map(\.doubles) == average.shadows.map(\.doubles))
+                #expect(saved.defaultSampler == .euler(steps: 3) && saved.samplingSteps == 3 && saved.classCount == 10)
+                let images = try saved.sample(count: 2, labels: [1, 9], guidance: 2, using: &draw) { _ in steps += 1 }
+                #expect(images.shape == [2, 1, 28, 28] && steps == 3)
+                #expect(try saved.sample(count: 1, sampler: .heun(steps: 2), using: &draw).shape == [1, 1, 28, 28])   // no class: allowed
+            case .latentFlow(let restored):
+                #expect(restored.configuration == latent.configuration && restored.parameters.map(\.doubles) == average.shadows.map(\.doubles))
+                #expect(saved.defaultSampler == .heun(steps: 2) && saved.samplingSteps == 2 && saved.classCount == 0)
+                let images = try saved.sample(count: 3, using: &draw) { _ in steps += 1 }
+                #expect(images.shape == [3, 1, 32, 32] && steps == 2 && images.floats.allSatisfy { abs($0) <= 1 })
+                #expect(throws: SavedGeneratorError.self) { try saved.sample(count: 1, labels: [0], using: &draw) }
+            default: Issue.record("expected a flow model, got \(saved.summary)")
+            }
+            let refusal = try #require(throws: SavedGeneratorError.self) { try saved.sample(count: 1, sampler: .ddim(steps: 2), using: &draw) }
+            #expect(refusal.description == "a flow model is drawn with the Euler or Heun sampler, not DDIM-2")
+            #expect(throws: SavedGeneratorError.self) { try saved.sample(count: 1, sampler: .euler(steps: 0), using: &draw) }
+        }
     }
 
     @Test func otherFilesAreRefusedByName() throws {

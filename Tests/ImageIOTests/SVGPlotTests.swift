@@ -184,6 +184,32 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         #expect(inspector.texts.contains("data") && inspector.texts.contains("samples") && inspector.texts.contains("x₁"))
     }
 
+    @Test func arrowsAndPathsAreDrawnUnderThePoints() throws {
+        // Two arrows on a square canvas with equal scales: one pointing right, one up; a third too
+        // short to show a direction; and a path whose middle point cannot be drawn.
+        let arrows = ArrowSet(name: "velocity", arrows: [(0, 0, 1, 0), (2, 0, 0, 1), (1, 1, 1e-9, 0)])
+        let path = PathSet(name: "trajectory", paths: [[(0, 2), (1, 2), (2, 2)], [(0, 1), (.nan, 1), (1, 1), (2, 1)]])
+        let plot = ScatterPlot(xLabel: "x", yLabel: "y", sets: [PointSet(name: "end", points: [(2, 2)])], arrows: [arrows],
+                               paths: [path], equalAspect: true, width: 400, height: 400)
+        let inspector = SVGInspector()
+        #expect(inspector.parse(plot.svg()))
+        // Each head's tip (its first point) is the end of one shaft (the last line ending there: the
+        // grid, drawn first, may end at the same pixel).
+        let heads = inspector.all("polygon").map { String($0.attributes["points"]!.split(separator: " ")[0]) }
+        let shafts = heads.compactMap { tip in inspector.all("line").last { "\($0.attributes["x2"]!),\($0.attributes["y2"]!)" == tip } }
+        try #require(heads.count == 2 && shafts.count == 2)
+        // The first arrow points right (y constant).
+        let right = shafts[0].attributes
+        #expect(right["y1"] == right["y2"] && Double(right["x2"]!)! > Double(right["x1"]!)!)
+        // The second points up: SVG's y grows downwards.
+        let up = shafts[1].attributes
+        #expect(up["x1"] == up["x2"] && Double(up["y2"]!)! < Double(up["y1"]!)!)
+        // The first path whole; the second from the point after the gap (one point before it is no line).
+        let lines = inspector.all("polyline").map { $0.attributes["points"]!.split(separator: " ").count }
+        #expect(lines == [3, 2])
+        #expect(inspector.texts.contains("velocity") && inspector.texts.contains("trajectory") && inspector.texts.contains("end"))
+    }
+
     @Test func equalAspectGivesBothAxesTheSameScale() throws {
         // Points spread 10 wide and 1 tall, on a square canvas.
         let points: [(x: Double, y: Double)] = [(0, 0), (1, 0), (0, 1), (10, 1)]

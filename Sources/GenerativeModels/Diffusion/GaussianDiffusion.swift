@@ -142,12 +142,6 @@ public struct GaussianDiffusion: Sendable {
     /// conditional model; larger w trades variety for images that look more like their class.
     /// Both predictions come from one pass over a doubled batch.
     public static func guided(_ predictor: @escaping NoisePredictor, scale w: Double, nullLabel: Int) -> NoisePredictor {
-        { x, steps, labels in
-            guard let labels, w != 0 else { return predictor(x, steps, labels) }
-            let both = predictor(Tensor.concatenate([x, x], alongAxis: 0), steps + steps,
-                                 labels + [Int](repeating: nullLabel, count: labels.count))
-            let halves = both.split(sizes: [x.shape[0], x.shape[0]], alongAxis: 0)
-            return halves[0] * (1 + w) - halves[1] * w
-        }
+        classifierFreeGuidance(predictor, scale: w, nullLabel: nullLabel)
     }
 }

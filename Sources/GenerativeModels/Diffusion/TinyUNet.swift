@@ -119,11 +119,17 @@ public final class TinyUNet: Module, ConfigurableModel {
     /// Predicts the noise in `x` (`[B, C, 28, 28]`) at integer steps `timesteps` (and, if
     /// conditional, for `labels`, where `classCount` means "no class").
     public func callAsFunction(_ x: Tensor, timesteps: [Int], labels: [Int]? = nil) -> Tensor {
-        require(x.rank == 4 && x.shape[2] == Self.imageSize && x.shape[3] == Self.imageSize && timesteps.count == x.shape[0],
-                "TinyUNet: expected [B, C, 28, 28] with B timesteps, got \(x.shape) and \(timesteps.count)")
-        var time = timeEmbedding2(timeEmbedding1(sinusoidalEmbedding(timesteps, dtype: x.dtype)).silu())   // [B, 128]
+        self(x, times: timesteps.map(Double.init), labels: labels)
+    }
+
+    /// The network at continuous times, on the embedding's scale (diffusion steps 0…1000): what a
+    /// flow-matching model (``FlowUNet``) calls with its times in [0, 1] stretched.
+    public func callAsFunction(_ x: Tensor, times: [Double], labels: [Int]? = nil) -> Tensor {
+        require(x.rank == 4 && x.shape[2] == Self.imageSize && x.shape[3] == Self.imageSize && times.count == x.shape[0],
+                "TinyUNet: expected [B, C, 28, 28] with B times, got \(x.shape) and \(times.count)")
+        var time = timeEmbedding2(timeEmbedding1(sinusoidalEmbedding(times, dtype: x.dtype)).silu())   // [B, 128]
         if let classEmbedding {
-            guard let labels, labels.count == timesteps.count else { fatalError("TinyUNet: a conditional model needs one label per image") }
+            guard let labels, labels.count == times.count else { fatalError("TinyUNet: a conditional model needs one label per image") }
             time = time + classEmbedding(labels)
         }
         let h0 = inputConvolution(x)                                                  // [B, 32, 28, 28]
@@ -158,7 +164,7 @@ extension TinyUNet {
 
         public func validate() throws {
             try check(imageChannels: imageChannels)
-            try check((8...256).contains(width) && width % 8 == 0, "width must be a multiple of 8 from 8 to 256 (GroupNorm uses 8 groups), got \(width)")
+            try check(unetWidth: width)
             try check(classCount: classCount)
             if let problem = schedule.problem { try check(false, problem) }
             if case .ddim(let steps) = sampler {
@@ -174,4 +180,11 @@ extension TinyUNet {
 
     /// The diffusion process the network was trained for: its noise schedule's forward process and samplers.
     public var diffusion: GaussianDiffusion { GaussianDiffusion(schedule: NoiseSchedule(configuration.schedule)) }
+}
+
+extension ModelConfiguration {
+    /// A ``TinyUNet`` width: a multiple of 8 (its GroupNorms use 8 groups) from 8 to 256.
+    func check(unetWidth width: Int) throws {
+        try check((8...256).contains(width) && width % 8 == 0, "width must be a multiple of 8 from 8 to 256 (GroupNorm uses 8 groups), got \(width)")
+    }
 }
