@@ -99,10 +99,15 @@ let package = Package(
             path: "Chapters/04-Diffusion",
             swiftSettings: numericSettings),
         .executableTarget(
+            name: "Flow",
+            dependencies: ["GenerativeModels", "Evaluation", "ImageIO", "Datasets", "Notebook"],
+            path: "Chapters/05-Flow",
+            swiftSettings: numericSettings),
+        .executableTarget(
             name: "Practice",
             dependencies: ["GenerativeModels", "Evaluation", "ImageIO", "Datasets", "Notebook", "GAN", "VAE", "Diffusion",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Chapters/05-Practice",
+            path: "Chapters/06-Practice",
             swiftSettings: numericSettings),
         .executableTarget(
             name: "Sample",
@@ -127,6 +132,6 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore", "NeuralNetworks"], path: "Tests/TestSupport"),
         .testTarget(name: "GenerativeModelsTests", dependencies: ["GenerativeModels", "Evaluation", "TestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Notebook", "Evaluate", "TestSupport"], swiftSettings: numericSettings),
-        .testTarget(name: "ChapterTests", dependencies: ["TestSupport", "Concepts", "GAN", "VAE", "Diffusion", "Practice", "Sample", "Weave", "Bench", "TensorCore"]),
+        .testTarget(name: "ChapterTests", dependencies: ["TestSupport", "Concepts", "GAN", "VAE", "Diffusion", "Flow", "Practice", "Sample", "Weave", "Bench", "TensorCore"]),
     ]
 )

@@ -31,7 +31,7 @@ import Testing
 
     /// `--help` names the program the reader ran, and lists the budget flags.
     @Test func helpNamesTheChapter() throws {
-        for chapter in ["Concepts", "GAN", "VAE", "Diffusion", "Practice"] {
+        for chapter in ["Concepts", "GAN", "VAE", "Diffusion", "Flow", "Practice"] {
             let run = try ChapterRun(chapter, ["--help"], addOutput: false)
             #expect(run.status == 0)
             #expect(run.standardOutput.contains("USAGE: \(chapter) "), "\(run.standardOutput.prefix(300))")

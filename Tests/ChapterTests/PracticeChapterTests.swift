@@ -10,6 +10,7 @@ import Testing
         defer { run.removeOutput() }
         #expect(run.status == 0, "\(run.standardOutput.suffix(3000))")
         #expect(run.standardOutput.contains("no checkpoint of GAN, VAE, Diffusion in") && run.standardOutput.contains(", quick versions"))
+        #expect(run.standardOutput.contains("no checkpoint of chapter 5's flow models in"))
         for chapter in ["02-GAN/dcgan.safetensors", "03-VAE/vae.safetensors", "04-Diffusion/diffusion.safetensors"] {
             #expect(run.fileExists("chapters/\(chapter)"), "missing \(chapter)")
         }

@@ -2,10 +2,28 @@ import Foundation
 import Testing
 import GenerativeModels
 import NeuralNetworks
+import TestSupport
 
 /// The noise schedules, the forward process, both samplers and the variational bound, on data
 /// whose ideal noise predictor is known in closed form.
 @Suite struct DiffusionTests {
+    /// Without clipping, a DDIM step is one Euler step of the probability-flow ODE dy/dσ = ε̂ in
+    /// y = x_t/√ᾱ_t and σ = √((1 − ᾱ_t)/ᾱ_t), as the flow chapter says; σ reaches about 157 on the linear schedule.
+    @Test func ddimIsAnEulerStepOfTheProbabilityFlowODE() {
+        let diffusion = GaussianDiffusion(schedule: .linear())
+        let alphaBars = diffusion.schedule.alphaBars
+        var rng = RandomGenerator(seed: 5)
+        let x = Tensor.randomNormal([3, 4], dtype: .float64, using: &rng), noise = Tensor.randomNormal([3, 4], dtype: .float64, using: &rng)
+        func sigma(_ step: Int) -> Double { step < 0 ? 0 : ((1 - alphaBars[step]) / alphaBars[step]).squareRoot() }
+        for (t, s) in [(999, 500), (400, 10), (10, -1)] {
+            let y = x * (1 / alphaBars[t].squareRoot()) + noise * (sigma(s) - sigma(t))     // y_s = y_t + (σ_s − σ_t) ε̂
+            let expected = y * (s < 0 ? 1 : alphaBars[s].squareRoot())
+            let step = diffusion.implicitStep(x, from: t, to: s, predictedNoise: noise, clipsData: false)
+            expectClose(step.doubles, expected.doubles, tolerance: 1e-12)
+        }
+        #expect(abs(sigma(999) - 157.4) < 0.05)
+    }
+
     @Test func linearAndCosineSchedules() {
         let linear = NoiseSchedule.linear()
         #expect(linear.stepCount == 1000 && linear.betas[0] == 1e-4 && abs(linear.betas[999] - 0.02) < 1e-15)

@@ -20,11 +20,6 @@ public final class LatentFlow: Module, ConfigurableModel {
 
     public override var children: [(name: String, module: Module)] { [("autoencoder", autoencoder), ("flow", flow)] }
 
-    /// The flow's data: the encoder's means of `images`, divided by the scale.
-    public func codes(of images: Tensor) -> Tensor {
-        withoutGradients { autoencoder.encode(images).mean * (1 / configuration.latentScale) }
-    }
-
     /// Images decoded from codes the flow drew.
     public func decode(_ codes: Tensor) -> Tensor {
         withoutGradients { autoencoder.decode(codes * configuration.latentScale) }

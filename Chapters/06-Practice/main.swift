@@ -1,10 +1,10 @@
 /*:
- # Chapter 5 · The three families in practice
+ # Chapter 6 · The three families in practice
 
- Three chapters built three kinds of image generator for the same images. This one sets them side
- by side (section 4 of the source as a whole) and then puts them to the work the source's
- introduction names: *editing* images through a latent space, filling in missing parts
- (*inpainting*), and *super-resolution*.
+ Three chapters built three kinds of image generator for the same images, and a fourth the
+ diffusion model's younger relatives. This one sets them side by side (section 4 of the source as
+ a whole) and then puts them to the work the source's introduction names: *editing* images through
+ a latent space, filling in missing parts (*inpainting*), and *super-resolution*.
 
  It uses the models the earlier chapters trained, from their checkpoints under `output/`. A model
  that is missing is trained first by its chapter, on a budget this chapter states before it starts
@@ -79,12 +79,12 @@ do {
     let parsed = PracticeOptions.parseChapterOrExit()
     let options = parsed.run
     let notebook = try Notebook(
-        chapter: "05-Practice", title: "Chapter 5 · The three families in practice",
+        chapter: "06-Practice", title: "Chapter 6 · The three families in practice",
         options: options)
     var rng = RandomGenerator(seed: options.seed)
 
     /*:
-     ## 5.1 · The three models
+     ## 6.1 · The three models
 
      Each chapter left its trained model in a checkpoint: the DCGAN's generator (chapter 2), the VAE
      (chapter 3) and the diffusion U-Net with its averaged weights (chapter 4). Each checkpoint also
@@ -184,6 +184,22 @@ do {
                        TrainingRecord.read(for: url)?.seconds))
         notebook.show("\(chapter.executable): \(models.last!.model.summary), from \(url.relativePath)")
     }
+    /*:
+     Chapter 5's flow models join the comparison when its checkpoints are there; they are not
+     trained here, because that chapter's run is mostly the measuring it does on them.
+     */
+    let flowFolder = checkpointRoot.appendingPathComponent("05-Flow")
+    var flowModels: [(name: String, model: SavedGenerator, trainingSeconds: Double?)] = []
+    for (name, file) in [("Flow", "flow.safetensors"), ("Latent flow", "latent-flow.safetensors")] {
+        let url = flowFolder.appendingPathComponent(file)
+        guard FileManager.default.fileExists(atPath: url.path) else { continue }
+        flowModels.append((name, try SavedGenerator.load(from: url), TrainingRecord.read(for: url)?.seconds))
+        notebook.show("\(name): \(flowModels.last!.model.summary), from \(url.relativePath)")
+    }
+    if flowModels.isEmpty {
+        notebook.show("no checkpoint of chapter 5's flow models in \(flowFolder.relativePath): "
+                      + "`swift run -c release Flow` trains them, and they join the table")
+    }
     let (gan, vae, diffusionModel) = (models[0].model, models[1].model, models[2].model)
     guard case .gan(let ganGenerator) = gan, case .vae(let autoencoder) = vae,
           case .diffusion(let unet) = diffusionModel else {
@@ -192,19 +208,19 @@ do {
     }
 
     /*:
-     ## 5.2 · Side by side
+     ## 6.2 · Side by side
 
      The same questions for each: how big is the network that draws the images, how long did it
      train, how long does it take to draw 64 images, and how good are they — FID-FMNIST of the same
      number of samples (with the floor of that many real images), how many of the ten classes they
      cover, and the two shares of chapter 2 that tell realism from variety: precision, the share of
      samples that lie among real images in the classifier's feature space, and recall, the share of
-     real images that lie among the samples. The diffusion model is sampled as its checkpoint says
-     (chapter 4 chose DDIM in 50 steps), once without a class and once asked for the ten classes in
-     equal numbers with guidance $w = 3$ — a row that uses the labels, which the GAN and VAE rows do
-     not (their chapters have class-conditional versions too). Images from the GAN and VAE are 32×32
-     (Fashion-MNIST padded by two pixels of background), the diffusion model's 28×28; the classifier
-     behind the score frames 28×28 images the same way.
+     real images that lie among the samples. The diffusion and flow models are sampled as their
+     checkpoints say (chapter 4 chose DDIM in 50 steps), the diffusion model once without a class
+     and once asked for the ten classes in equal numbers with guidance $w = 3$ — a row that uses the
+     labels, which the GAN and VAE rows do not (their chapters have class-conditional versions too).
+     Images from the GAN and VAE are 32×32 (Fashion-MNIST padded by two pixels of background), the
+     diffusion model's 28×28; the classifier behind the score frames 28×28 images the same way.
      */
     let evaluator = try Evaluator.standard()
     let scoredCount = options.choose(quick: 64, standard: 1000, full: 5000)
@@ -240,12 +256,17 @@ do {
                       "tens to a thousand network passes per image"),
         "Diffusion, guided": ("images that look like their class",
                               "needs labels; less variety as w grows"),
+        "Flow": ("the diffusion model's training, sampled in a few ODE steps",
+                 "still several network passes per image"),
+        "Latent flow": ("a small, fast network on 16 numbers per image",
+                        "no sharper than its autoencoder's decoder"),
     ]
     let guidanceScale = 3.0
     var comparisonRows: [[String]] = []
     var sideBySide: [Bitmap] = []
     let contenders = models.map({ ($0.name, $0.model, $0.trainingSeconds, nil as Double?) })
         + [("Diffusion, guided", diffusionModel, models[2].trainingSeconds, guidanceScale)]
+        + flowModels.map({ ($0.name, $0.model, $0.trainingSeconds, nil as Double?) })
     for (name, model, trainingSeconds, guidance) in contenders {
         let timing = try draw(model, name: name, count: 64, guidance: guidance)
         let scored = try draw(model, name: name, count: scoredCount, guidance: guidance)
@@ -276,9 +297,10 @@ do {
     try notebook.figure(
         "side-by-side",
         Bitmap(tiling: sideBySide, columns: 2, padding: 8, scale: 2,
-               captions: ["GAN", "VAE", "DIFFUSION (\(unet.configuration.sampler))", "DIFFUSION, GUIDED"]),
-        caption: "36 of the 64 samples timed from each model: GAN, VAE, diffusion, and diffusion "
-            + "asked for classes in turn with guidance w = 3")
+               captions: ["GAN", "VAE", "DIFFUSION (\(unet.configuration.sampler))", "DIFFUSION, GUIDED"]
+                   + flowModels.map { "\($0.name) (\($0.model.defaultSampler!))".uppercased() }),
+        caption: "36 of the 64 samples timed from each model: GAN, VAE, diffusion, diffusion "
+            + "asked for classes in turn with guidance w = 3" + (flowModels.isEmpty ? "" : ", and the flow models"))
 
     /*:
      Read the table with the training budgets in mind: the default runs gave each model minutes,
@@ -291,7 +313,7 @@ do {
      same network draws the best images of the table. That is the pattern of the field in small:
      diffusion models cost more and scale best, and guidance is much of what makes them good.
 
-     ## 5.3 · Editing in a latent space
+     ## 6.3 · Editing in a latent space
 
      The simplest edit is a walk: decode the points on the straight line between two latent codes.
      The VAE can start from real images, because its encoder gives their codes; the GAN has no
@@ -401,7 +423,7 @@ do {
     }
 
     /*:
-     ## 5.4 · Inpainting with the diffusion model
+     ## 6.4 · Inpainting with the diffusion model
 
      Hide part of a test image and ask the model to fill it in. The diffusion model was never trained
      for this, but its sampler can be steered: run DDPM from noise as usual, and after every step
@@ -488,7 +510,7 @@ do {
      need not say much about the hidden ones; the diffusion model's fills continue the garment's
      edges and texture into the hole.
 
-     ## 5.5 · Super-resolution: 14×14 → 28×28
+     ## 6.5 · Super-resolution: 14×14 → 28×28
 
      Shrink each test image by averaging 2×2 blocks, then try to recover the original. Classic
      interpolation spreads the known values: *nearest* repeats each pixel, *bilinear* blends the four
@@ -567,17 +589,17 @@ do {
      loses. This is why image generation is judged with distribution scores like FID and with human
      eyes, not with pixel errors alone.
 
-     ## 5.6 · What you have built, and where to go next
+     ## 6.6 · What you have built, and where to go next
 
      From a tensor type and a tape of gradients you built and checked every layer, trained the three
-     families that shaped image generation, measured them on one scale, and used them for editing,
+     families that shaped image generation and the flow models that followed them, measured them on one scale, and used them for editing,
      inpainting and super-resolution. Everything ran on two CPU cores. The field went on from here:
 
-     - **Latent diffusion** runs the diffusion model in the latent space of an autoencoder — the VAE
-       of chapter 3, trained for sharp reconstructions — so each step costs far less; this is how
-       Stable Diffusion works.
-     - **Flow matching and rectified flows** learn a velocity field that carries noise to data along
-       nearly straight paths, so a few steps suffice — DDIM's deterministic path, taken further.
+     - **Latent models at scale** run chapter 5's idea with an autoencoder trained for sharp
+       reconstructions (with a perceptual and an adversarial loss) and a large denoiser over its
+       codes; this is how Stable Diffusion works.
+     - **Distillation** turns a reflowed or consistency-trained model into one that samples in a
+       single step.
      - **Transformer denoisers** (DiT) replace the U-Net with a transformer over image patches, and
        scale with compute more predictably.
      - **Guidance from text** swaps the class label of chapter 4 for the embedding of a sentence; the
