@@ -77,16 +77,25 @@ do {
         return mseLoss(predictor(xt, times, labels), FlowMatching.velocity(from: data, to: noise))
     }
 
+    /// One step of `optimizer` down `loss`, then one of `average` if there is one; `loss` is recorded
+    /// in `history` and returned for the progress bar, under `name`.
+    /// (`nonisolated`, so that the training closures below may call it.)
+    nonisolated func descend(_ loss: Tensor, _ optimizer: Adam, average: ExponentialMovingAverage? = nil,
+                             history: inout [String: [Double]], as name: String = "loss") -> [(String, Double)] {
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+        average?.update()
+        history[name, default: []].append(loss.item)
+        return [(name, loss.item)]
+    }
+
     try notebook.train("plane flow", Checkpoint(models: [("flow", planeModel)], optimizers: [("flow", planeOptimizer)]),
                        file: "plane-flow.safetensors", plan: TrainingPlan(epochs: 1, stepsPerEpoch: planeSteps),
                        label: { _ in "plane flow" }, generator: &rng, series: &planeHistory) { _, rng, history in
         let data = plane.gatheringRows((0..<256).map { _ in rng.nextInt(below: plane.shape[0]) })
         let loss = flowMatchingLoss(planeModel.predictor, data: data, noise: Tensor.randomNormal(data.shape, using: &rng), using: &rng)
-        planeOptimizer.zeroGrad()
-        loss.backward()
-        planeOptimizer.step()
-        history["loss", default: []].append(loss.item)
-        return [("loss", loss.item)]
+        return descend(loss, planeOptimizer, history: &history)
     }
     planeModel.eval()
 
@@ -240,13 +249,7 @@ do {
                                          label: { _ in name }, generator: &rng, series: &history) { step, rng, history in
             let batch = loader.batch(step.batch % loader.batchCount, ofEpoch: step.batch / loader.batchCount)
             let labels = batch.labels.map { rng.nextUniform() < labelDropout ? noClass : $0 }
-            let value = loss(batch.images, labels, &rng)
-            optimizer.zeroGrad()
-            value.backward()
-            optimizer.step()
-            average.update()
-            history["loss", default: []].append(value.item)
-            return [("loss", value.item)]
+            return descend(loss(batch.images, labels, &rng), optimizer, average: average, history: &history)
         }
         model.eval()
         return (average, outcome)
@@ -436,12 +439,7 @@ do {
         func rows(_ all: Tensor) -> Tensor { all.reshaped([pairCount, -1]).gatheringRows(picked).reshaped([batchSize, 1, 28, 28]) }
         let loss = flowMatchingLoss(reflowModel.predictor, data: rows(pairImages), noise: rows(pairNoise),
                                     labels: [Int](repeating: noClass, count: batchSize), using: &rng)
-        reflowOptimizer.zeroGrad()
-        loss.backward()
-        reflowOptimizer.step()
-        reflowAverage.update()
-        history["loss", default: []].append(loss.item)
-        return [("loss", loss.item)]
+        return descend(loss, reflowOptimizer, average: reflowAverage, history: &history)
     }
     reflowModel.eval()
 
@@ -505,11 +503,7 @@ do {
         // ‖x − x̂‖²/2s² + KL, per image.
         let loss = mseLoss(autoencoder.decode(z), x, reduction: .sum) * (1 / (2 * spread * spread * Double(x.shape[0])))
             + gaussianKLDivergence(mean: mean, logVariance: logVariance)
-        autoencoderOptimizer.zeroGrad()
-        loss.backward()
-        autoencoderOptimizer.step()
-        history["loss", default: []].append(loss.item)
-        return [("−ELBO", loss.item)]
+        return descend(loss, autoencoderOptimizer, history: &history, as: "−ELBO")
     }
     autoencoder.eval()
     let means = Tensor.concatenate(stride(from: 0, to: padded.count, by: 1000).map { first in
@@ -533,12 +527,7 @@ do {
         label: { _ in "latent flow" }, generator: &rng, series: &latentHistory) { _, rng, history in
         let data = codes.gatheringRows((0..<256).map { _ in rng.nextInt(below: codes.shape[0]) })
         let loss = flowMatchingLoss(latentModel.flow.predictor, data: data, noise: Tensor.randomNormal(data.shape, using: &rng), using: &rng)
-        latentOptimizer.zeroGrad()
-        loss.backward()
-        latentOptimizer.step()
-        latentAverage.update()
-        history["loss", default: []].append(loss.item)
-        return [("loss", loss.item)]
+        return descend(loss, latentOptimizer, average: latentAverage, history: &history)
     }
     latentModel.eval()
 
