@@ -1,4 +1,5 @@
 import Foundation
+import Notebook
 
 /// The verdict on a set of samples: FID-FMNIST and class coverage, with what they were measured by.
 public struct SampleScore: Sendable, Equatable {
@@ -37,7 +38,7 @@ public struct SampleScore: Sendable, Equatable {
         let width = coverage.classNames.map(\.count).max() ?? 0
         for (name, count) in zip(coverage.classNames, coverage.histogram) {
             let share = coverage.sampleCount > 0 ? Double(count) / Double(coverage.sampleCount) * 100 : 0
-            lines.append("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: " %6d  %5.1f%%", count, share))
+            lines.append("  " + name.padded(toWidth: width) + String(format: " %6d  %5.1f%%", count, share))
         }
         return lines
     }

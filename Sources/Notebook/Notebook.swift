@@ -100,7 +100,7 @@ public final class Notebook {
     public func table(_ headers: [String], _ rows: [[String]], line: Int = #line) {
         let widths = headers.indices.map { column in ([headers[column]] + rows.map { column < $0.count ? $0[column] : "" }).map(\.count).max() ?? 0 }
         func render(_ cells: [String]) -> String {
-            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            cells.enumerated().map { $1.padded(toWidth: widths[$0]) }.joined(separator: "  ")
         }
         emit(([render(headers), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")] + rows.map(render))
             .map { "  " + $0 }.joined(separator: "\n") + "\n")

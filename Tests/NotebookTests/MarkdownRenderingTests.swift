@@ -135,6 +135,13 @@ import Testing
         #expect(RenderingCheck.problems(in: table.text + "\n").isEmpty)
     }
 
+    /// Columns of the console's tables are padded by characters, so a cell with combining marks
+    /// keeps all of them.
+    @Test func paddingCountsCharacters() {
+        #expect("x̂₀ (1)".padded(toWidth: 8) == "x̂₀ (1)  " && "x̂₀ (1)".padded(toWidth: 8).count == 8)
+        #expect("longer".padded(toWidth: 3) == "longer")
+    }
+
     @Test func wellFormedTablesPass() {
         #expect(Self.problems([
             "| step | $q(x_T \\mid x_0)$ | `a \\| b` | note |",

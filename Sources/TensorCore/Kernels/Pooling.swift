@@ -29,13 +29,19 @@ enum PoolingKernels {
         }
     }
 
-    /// Runs `body(plane)` for every plane, in groups of about 64 Ki elements per task: planes are
+    /// Runs `body(xPlane, yPlane)` for every plane of `x` (`xCount` elements each) and the plane of
+    /// `y` (`yCount` each) it maps to, in groups of about 64 Ki elements per task: planes are
     /// independent, so the split cannot change a result.
     @inline(__always)
-    static func forEachPlane(_ planes: Int, elementsPerPlane: Int, _ body: (Int) -> Void) {
-        let perTask = max(1, Parallel.minimumParallelElements / max(1, elementsPerPlane))
+    static func forEachPlane<T>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>, planes: Int,
+                                xCount: Int, yCount: Int,
+                                _ body: (_ xPlane: UnsafeMutablePointer<T>, _ yPlane: UnsafeMutablePointer<T>) -> Void) {
+        let perTask = max(1, Parallel.minimumParallelElements / max(1, xCount, yCount))
+        let pointers = SendableBox((x.baseAddress!, y.baseAddress!))
         Parallel.forEach((planes + perTask - 1) / perTask) { task in
-            for plane in (task * perTask)..<min(planes, (task + 1) * perTask) { body(plane) }
+            for plane in (task * perTask)..<min(planes, (task + 1) * perTask) {
+                body(pointers.value.0 + plane * xCount, pointers.value.1 + plane * yCount)
+            }
         }
     }
 
@@ -44,10 +50,8 @@ enum PoolingKernels {
     static func averagePool<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                              planes: Int, _ w: Window) {
         let scale = 1 / T(w.kernel * w.kernel)
-        let inPlane = w.height * w.width, outPlane = w.outputHeight * w.outputWidth
-        let pointers = SendableBox((x.baseAddress!, y.baseAddress!))
-        forEachPlane(planes, elementsPerPlane: inPlane) { plane in
-            let px = pointers.value.0 + plane * inPlane, py = pointers.value.1 + plane * outPlane
+        let outPlane = w.outputHeight * w.outputWidth
+        forEachPlane(x, y, planes: planes, xCount: w.height * w.width, yCount: outPlane) { px, py in
             if w.tiles {
                 // Windows that tile the plane: each output is the scaled sum of its own k×k block.
                 for oh in 0..<w.outputHeight {
@@ -74,10 +78,8 @@ enum PoolingKernels {
     static func averagePoolAdjoint<T: TensorScalar>(_ y: UnsafeMutableBufferPointer<T>, _ x: UnsafeMutableBufferPointer<T>,
                                                     planes: Int, _ w: Window) {
         let scale = 1 / T(w.kernel * w.kernel)
-        let inPlane = w.height * w.width, outPlane = w.outputHeight * w.outputWidth
-        let pointers = SendableBox((x.baseAddress!, y.baseAddress!))
-        forEachPlane(planes, elementsPerPlane: inPlane) { plane in
-            let px = pointers.value.0 + plane * inPlane, py = pointers.value.1 + plane * outPlane
+        let inPlane = w.height * w.width
+        forEachPlane(x, y, planes: planes, xCount: inPlane, yCount: w.outputHeight * w.outputWidth) { px, py in
             if w.tiles {
                 // Each input pixel lies in exactly one window: it gets that window's share.
                 for ih in 0..<w.height {
@@ -96,9 +98,7 @@ enum PoolingKernels {
     static func upsampleNearest<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                                  planes: Int, height: Int, width: Int, scale: Int) {
         let outW = width * scale
-        let pointers = SendableBox((x.baseAddress!, y.baseAddress!))
-        forEachPlane(planes, elementsPerPlane: height * width * scale * scale) { plane in
-            let px = pointers.value.0 + plane * height * width, py = pointers.value.1 + plane * height * width * scale * scale
+        forEachPlane(x, y, planes: planes, xCount: height * width, yCount: height * width * scale * scale) { px, py in
             for oh in 0..<(height * scale) {
                 let source = px + (oh / scale) * width, row = py + oh * outW
                 for ow in 0..<outW { row[ow] = source[ow / scale] }
