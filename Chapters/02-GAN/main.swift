@@ -270,7 +270,8 @@ do {
     try notebook.figure("discriminator-outputs", svg: LineChart(
         title: "What D believes", xLabel: "step", yLabel: "mean probability", series: [
         PlotSeries(name: "D(x), real images", values: history["D(x)"] ?? [], averagingWindow: window),
-        PlotSeries(name: "D(G(z)), generated images", values: history["D(G(z))"] ?? [], averagingWindow: window),
+        PlotSeries(name: "D(G(z)), generated images", values: history["D(G(z))"] ?? [],
+                   averagingWindow: window),
     ]).svg(), caption: "D(x) and D(G(z)) over training")
 
     /*:
@@ -295,7 +296,8 @@ do {
     let floorShares = try evaluator.precisionRecall(
         of: Evaluator.realTrainingImages(count: scoredCount, seed: options.seed), seed: options.seed)
     notebook.show("classifier test accuracy \(String(format: "%.1f%%", 100 * evaluator.testAccuracy))")
-    notebook.table(["images (\(scoredCount))", "FID-FMNIST", "classes covered", "evenness", "precision", "recall"], [
+    notebook.table(["images (\(scoredCount))", "FID-FMNIST", "classes covered", "evenness",
+                    "precision", "recall"], [
         ["real training images (the floor)", floorScore.formattedFID,
          floorScore.coverage.formattedCount, floorScore.coverage.formattedEvenness,
          floorShares.formattedPrecision, floorShares.formattedRecall],
@@ -425,10 +427,12 @@ do {
         PlotSeries(name: "DCGAN: discriminator loss", points: againstShare(history["D loss"] ?? [])),
     ]).svg(),
         caption: "The critic's distance estimate falls as training proceeds; the DCGAN loss hovers")
-    let wganScored = sample(wganGenerator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng))
+    let wganScored = sample(
+        wganGenerator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng))
     let wganScore = try evaluator.score(wganScored)
     let wganShares = try evaluator.precisionRecall(of: wganScored, seed: options.seed)
-    notebook.show("WGAN-GP after \(wganTraining.steps) generator steps: FID-FMNIST \(wganScore.formattedFID), "
+    notebook.show("WGAN-GP after \(wganTraining.steps) generator steps: "
+        + "FID-FMNIST \(wganScore.formattedFID), "
         + "\(wganScore.coverage.formattedCount) classes, \(wganShares.line)")
     notebook.record(metric: "WGAN-GP FID-FMNIST", wganScore.fid)
 

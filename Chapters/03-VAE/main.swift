@@ -147,7 +147,8 @@ do {
     try notebook.figure("losses", svg: LineChart(
         title: "The two terms of the loss (nats per image)", xLabel: "step", yLabel: "nats",
         logY: true, series: [
-        PlotSeries(name: "reconstruction ‖x − x̂‖² / 2s²", values: history["reconstruction"] ?? [], averagingWindow: window),
+        PlotSeries(name: "reconstruction ‖x − x̂‖² / 2s²", values: history["reconstruction"] ?? [],
+                   averagingWindow: window),
         PlotSeries(name: "KL(q(z|x) ‖ N(0, I))", values: history["KL"] ?? [], averagingWindow: window),
     ]).svg(), caption: "Reconstruction and KL terms during training")
 

@@ -222,7 +222,8 @@ do {
     try notebook.figure("loss", svg: LineChart(
         title: "Noise-prediction loss (mean squared error per pixel)", xLabel: "step", yLabel: "MSE",
         logY: true, series: [
-        PlotSeries(name: "‖ε − ε_θ(x_t, t)‖² / D, mean of \(window) steps", values: losses, averagingWindow: window),
+        PlotSeries(name: "‖ε − ε_θ(x_t, t)‖² / D, mean of \(window) steps", values: losses,
+                   averagingWindow: window),
     ]).svg(), caption: "Training loss")
 
     /*:

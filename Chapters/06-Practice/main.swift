@@ -193,7 +193,8 @@ do {
     for (name, file) in [("Flow", "flow.safetensors"), ("Latent flow", "latent-flow.safetensors")] {
         let url = flowFolder.appendingPathComponent(file)
         guard FileManager.default.fileExists(atPath: url.path) else { continue }
-        flowModels.append((name, try SavedGenerator.load(from: url), TrainingRecord.read(for: url)?.seconds))
+        flowModels.append((name, try SavedGenerator.load(from: url),
+                           TrainingRecord.read(for: url)?.seconds))
         notebook.show("\(name): \(flowModels.last!.model.summary), from \(url.relativePath)")
     }
     if flowModels.isEmpty {
@@ -297,10 +298,12 @@ do {
     try notebook.figure(
         "side-by-side",
         Bitmap(tiling: sideBySide, columns: 2, padding: 8, scale: 2,
-               captions: ["GAN", "VAE", "DIFFUSION (\(unet.configuration.sampler))", "DIFFUSION, GUIDED"]
+               captions: ["GAN", "VAE", "DIFFUSION (\(unet.configuration.sampler))",
+                          "DIFFUSION, GUIDED"]
                    + flowModels.map { "\($0.name) (\($0.model.defaultSampler!))".uppercased() }),
         caption: "36 of the 64 samples timed from each model: GAN, VAE, diffusion, diffusion "
-            + "asked for classes in turn with guidance w = 3" + (flowModels.isEmpty ? "" : ", and the flow models"))
+            + "asked for classes in turn with guidance w = 3"
+            + (flowModels.isEmpty ? "" : ", and the flow models"))
 
     /*:
      Read the table with the training budgets in mind: the default runs gave each model minutes,
@@ -477,8 +480,9 @@ do {
             constrain: { x, step, rng in
                 let level = step < 0
                     ? reference
-                    : diffusion.noised(reference, steps: [Int](repeating: step, count: reference.shape[0]),
-                                       noise: Tensor.randomNormal(reference.shape, using: &rng))
+                    : diffusion.noised(
+                        reference, steps: [Int](repeating: step, count: reference.shape[0]),
+                        noise: Tensor.randomNormal(reference.shape, using: &rng))
                 return impose(x, level)
             })
     }
