@@ -246,10 +246,11 @@ public enum SavedGenerator {
         if sampler != nil || guidance != 0, defaultSampler == nil {
             throw SavedGeneratorError.invalidRequest("a sampler and guidance apply to the diffusion and flow models; this is a \(summary)")
         }
-        /// The flow sampler to use, refusing a diffusion sampler.
+        /// The flow sampler to use: the one asked for, else the model's own; a diffusion sampler is refused.
         func flowSampler(_ recorded: FlowMatching.Sampler) throws -> FlowMatching.Sampler {
-            guard let chosen = sampler.map({ $0.flow }) ?? recorded else {
-                throw SavedGeneratorError.invalidRequest("a flow model is drawn with the Euler or Heun sampler, not \(sampler!)")
+            guard let sampler else { return recorded }
+            guard let chosen = sampler.flow else {
+                throw SavedGeneratorError.invalidRequest("a flow model is drawn with the Euler or Heun sampler, not \(sampler)")
             }
             if let problem = chosen.problem { throw SavedGeneratorError.invalidRequest(problem) }
             return chosen
@@ -264,7 +265,8 @@ public enum SavedGenerator {
             let predictor: NoisePredictor = { x, steps, labels in
                 model(x, timesteps: steps, labels: model.classEmbedding == nil ? nil : labels ?? [Int](repeating: noClass, count: x.shape[0]))
             }
-            guard let sampler = sampler.map({ $0.diffusion }) ?? model.configuration.sampler else {
+            let recorded = model.configuration.sampler
+            guard let sampler = sampler == nil ? recorded : sampler?.diffusion else {
                 throw SavedGeneratorError.invalidRequest("a diffusion model is drawn with the DDPM or DDIM sampler, not \(sampler!)")
             }
             let diffusion = model.diffusion

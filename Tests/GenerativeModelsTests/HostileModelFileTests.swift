@@ -45,6 +45,10 @@ import Testing
         #expect(try refusal([], metadata: long) == "TinyUNet configuration: a linear schedule needs 2…100000 steps, got 1000000000")
         let sampler = describing("unet", as: TinyUNet.Configuration(sampler: .ddim(steps: 5000)))
         #expect(try refusal([], metadata: sampler) == "TinyUNet configuration: a DDIM sampler needs 1…1000 steps, got 5000")
+        // Sixteen layers of 4096 × 4096 would be a gigabyte of weights, built before any tensor is read.
+        let deep = describing("latent-flow", as: LatentFlow.Configuration(
+            autoencoder: .init(), flow: .init(dimension: 32, width: 4096, depth: 16), latentScale: 1))
+        #expect(try refusal([], metadata: deep) == "VelocityMLP configuration: the hidden layers must have 1…1024 units, got 4096")
     }
 
     @Test func aConfigurationThatDoesNotFitItsTensors() throws {

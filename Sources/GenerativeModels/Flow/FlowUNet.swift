@@ -26,7 +26,7 @@ public final class FlowUNet: Module, ConfigurableModel {
     /// The network as the samplers take it; an unconditional call of a conditional model asks for "no class".
     public var predictor: VelocityPredictor {
         let noClass = configuration.classCount, conditional = unet.classEmbedding != nil
-        return { [unowned self] x, times, labels in
+        return { x, times, labels in
             self(x, times: times, labels: conditional ? labels ?? [Int](repeating: noClass, count: x.shape[0]) : nil)
         }
     }

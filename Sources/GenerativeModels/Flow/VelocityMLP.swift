@@ -46,7 +46,7 @@ public final class VelocityMLP: Module, ConfigurableModel {
     /// The network as the samplers take it; an unconditional call of a conditional model asks for "no class".
     public var predictor: VelocityPredictor {
         let noClass = configuration.classCount, conditional = classEmbedding != nil
-        return { [unowned self] x, times, labels in
+        return { x, times, labels in
             self(x, times: times, labels: conditional ? labels ?? [Int](repeating: noClass, count: x.shape[0]) : nil)
         }
     }
@@ -65,9 +65,10 @@ extension VelocityMLP {
         }
 
         public func validate() throws {
-            try check((1...4096).contains(dimension), "the vectors must have 1…4096 numbers, got \(dimension)")
-            try check((1...4096).contains(width), "the hidden layers must have 1…4096 units, got \(width)")
-            try check((1...16).contains(depth), "there must be 1…16 hidden layers, got \(depth)")
+            // At most 8 layers of 1024 × 1024: about 8 million weights, 32 MB.
+            try check((1...1024).contains(dimension), "the vectors must have 1…1024 numbers, got \(dimension)")
+            try check((1...1024).contains(width), "the hidden layers must have 1…1024 units, got \(width)")
+            try check((1...8).contains(depth), "there must be 1…8 hidden layers, got \(depth)")
             try check(classCount: classCount)
             if let problem = sampler.problem { try check(false, problem) }
         }
