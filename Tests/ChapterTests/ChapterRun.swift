@@ -31,4 +31,16 @@ struct ChapterRun {
     func fileExists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: output.appendingPathComponent(name).path) }
 
     func removeOutput() { try? FileManager.default.removeItem(at: output) }
+
+    /// Runs `chapter --quick --seed seed` in a fresh folder, expects it to end with status 0 and to
+    /// have written each of `files`, hands `check` the run and its final metrics, and removes the
+    /// folder afterwards: the opening every chapter's quick-run test shares.
+    static func quick(_ chapter: String, seed: Int, writing files: [String], sourceLocation: SourceLocation = #_sourceLocation,
+                      _ check: (_ run: ChapterRun, _ metrics: [String: Double]) throws -> Void) throws {
+        let run = try ChapterRun(chapter, ["--quick", "--seed", String(seed)])
+        defer { run.removeOutput() }
+        #expect(run.status == 0, "\(run.standardOutput.suffix(3000))", sourceLocation: sourceLocation)
+        for file in files { #expect(run.fileExists(file), "missing \(file)", sourceLocation: sourceLocation) }
+        try check(run, try run.metrics())
+    }
 }

@@ -7,40 +7,36 @@ import TensorCore
     /// writes every figure; its checkpoint holds the averaged weights; and a run resumed from that
     /// checkpoint skips training and reproduces every number.
     @Test func quickRunSamplesBoundsAndResumes() throws {
-        let run = try ChapterRun("Diffusion", ["--quick", "--seed", "1"])
-        defer { run.removeOutput() }
-        #expect(run.status == 0, "\(run.standardOutput.suffix(2000))")
-        let m = try run.metrics()
-        let bits = try #require(m["bits per dimension"])
-        #expect(bits.isFinite && bits > 0, "a bound on the probability of discrete images is positive, got \(bits)")
-        #expect(m["DDIM-50 FID-FMNIST"].map { $0 > 0 } == true && m["DDPM FID-FMNIST of the grid"].map { $0 > 0 } == true)
-        let agreement = try #require(m["guidance 2.0 label agreement"])
-        #expect(agreement >= 0 && agreement <= 1)
-        for figure in ["alpha-bar.svg", "noising.png", "loss.svg", "ddpm-samples.png", "trajectory.png", "trajectory-guesses.png",
-                       "ddim-samples.png", "fid-vs-steps.svg", "classes.png", "guidance-sweep.png", "bound-per-step.svg", "transcript.json"] {
-            #expect(run.fileExists(figure), "missing \(figure)")
-        }
-        let checkpoint = try SafeTensors(contentsOf: run.output.appendingPathComponent("diffusion.safetensors"))
-        let weights = checkpoint.tensors.filter { $0.name.hasPrefix("unet.") }.count
-        #expect(weights > 0 && checkpoint.tensors.filter { $0.name.hasPrefix("ema.unet.") }.count == weights)
+        try ChapterRun.quick("Diffusion", seed: 1, writing: ["alpha-bar.svg", "noising.png", "loss.svg", "ddpm-samples.png", "trajectory.png",
+                                                            "trajectory-guesses.png", "ddim-samples.png", "fid-vs-steps.svg", "classes.png",
+                                                            "guidance-sweep.png", "bound-per-step.svg", "transcript.json"]) { run, m in
+            let bits = try #require(m["bits per dimension"])
+            #expect(bits.isFinite && bits > 0, "a bound on the probability of discrete images is positive, got \(bits)")
+            #expect(m["DDIM-50 FID-FMNIST"].map { $0 > 0 } == true && m["DDPM FID-FMNIST of the grid"].map { $0 > 0 } == true)
+            let agreement = try #require(m["guidance 2.0 label agreement"])
+            #expect(agreement >= 0 && agreement <= 1)
+            let checkpoint = try SafeTensors(contentsOf: run.output.appendingPathComponent("diffusion.safetensors"))
+            let weights = checkpoint.tensors.filter { $0.name.hasPrefix("unet.") }.count
+            #expect(weights > 0 && checkpoint.tensors.filter { $0.name.hasPrefix("ema.unet.") }.count == weights)
 
-        let resumed = try ChapterRun("Diffusion", ["--quick", "--seed", "1", "--resume"], output: run.output)
-        #expect(resumed.status == 0 && resumed.standardOutput.contains("U-Net: all 32 steps were in the checkpoint already"), "\(resumed.standardOutput.suffix(2000))")
-        let again = try resumed.metrics()
-        for key in ["bits per dimension", "DDIM-50 FID-FMNIST", "guidance 2.0 FID-FMNIST"] {
-            #expect(again[key] == m[key], "\(key): \(String(describing: again[key])) after resuming, \(String(describing: m[key])) before")
-        }
+            let resumed = try ChapterRun("Diffusion", ["--quick", "--seed", "1", "--resume"], output: run.output)
+            #expect(resumed.status == 0 && resumed.standardOutput.contains("U-Net: all 32 steps were in the checkpoint already"), "\(resumed.standardOutput.suffix(2000))")
+            let again = try resumed.metrics()
+            for key in ["bits per dimension", "DDIM-50 FID-FMNIST", "guidance 2.0 FID-FMNIST"] {
+                #expect(again[key] == m[key], "\(key): \(String(describing: again[key])) after resuming, \(String(describing: m[key])) before")
+            }
 
-        // The Sample tool draws from the saved model; impossible requests are refused with the reason.
-        let grid = run.output.appendingPathComponent("sneakers.png")
-        let sampled = try ChapterRun("Sample", ["--checkpoint", run.output.appendingPathComponent("diffusion.safetensors").path,
-                                                "--count", "10", "--class", "Sneaker", "--guidance", "2", "--steps", "5", "--out", grid.path],
-                                     addOutput: false)
-        #expect(sampled.status == 0 && FileManager.default.fileExists(atPath: grid.path), "\(sampled.standardOutput)")
-        let refused = try ChapterRun("Sample", ["--checkpoint", run.output.appendingPathComponent("transcript.json").path], addOutput: false)
-        #expect(refused.status != 0 && refused.standardOutput.contains("cannot use"), "\(refused.standardOutput)")
-        let badClass = try ChapterRun("Sample", ["--checkpoint", grid.path, "--class", "hat"], addOutput: false)
-        #expect(badClass.status != 0 && badClass.standardOutput.contains("unknown class \"hat\""), "\(badClass.standardOutput)")
+            // The Sample tool draws from the saved model; impossible requests are refused with the reason.
+            let grid = run.output.appendingPathComponent("sneakers.png")
+            let sampled = try ChapterRun("Sample", ["--checkpoint", run.output.appendingPathComponent("diffusion.safetensors").path,
+                                                    "--count", "10", "--class", "Sneaker", "--guidance", "2", "--steps", "5", "--out", grid.path],
+                                         addOutput: false)
+            #expect(sampled.status == 0 && FileManager.default.fileExists(atPath: grid.path), "\(sampled.standardOutput)")
+            let refused = try ChapterRun("Sample", ["--checkpoint", run.output.appendingPathComponent("transcript.json").path], addOutput: false)
+            #expect(refused.status != 0 && refused.standardOutput.contains("cannot use"), "\(refused.standardOutput)")
+            let badClass = try ChapterRun("Sample", ["--checkpoint", grid.path, "--class", "hat"], addOutput: false)
+            #expect(badClass.status != 0 && badClass.standardOutput.contains("unknown class \"hat\""), "\(badClass.standardOutput)")
+        }
     }
 
     /// `--minutes` stops the chapter's training within one step of its budget and checkpoints it

@@ -6,20 +6,16 @@ import Testing
     /// table and writes every application's figure; the super-resolved images average down to
     /// their low-resolution inputs.
     @Test func quickRunTrainsWhatIsMissingAndComparesTheFamilies() throws {
-        let run = try ChapterRun("Practice", ["--quick", "--seed", "3"])
-        defer { run.removeOutput() }
-        #expect(run.status == 0, "\(run.standardOutput.suffix(3000))")
-        #expect(run.standardOutput.contains("no checkpoint of GAN, VAE, Diffusion in") && run.standardOutput.contains(", quick versions"))
-        #expect(run.standardOutput.contains("no checkpoint of chapter 5's flow models in"))
-        for chapter in ["02-GAN/dcgan.safetensors", "03-VAE/vae.safetensors", "04-Diffusion/diffusion.safetensors"] {
-            #expect(run.fileExists("chapters/\(chapter)"), "missing \(chapter)")
-        }
-        let m = try run.metrics()
-        for name in ["GAN", "VAE", "Diffusion"] { #expect(m["\(name) FID-FMNIST"].map { $0 > 0 && $0.isFinite } == true, "\(name)") }
-        #expect(m["super-resolution PSNR diffusion"].map(\.isFinite) == true && m["super-resolution PSNR bilinear"].map(\.isFinite) == true)
-        #expect(m["super-resolution largest deviation from the low-resolution input"].map { $0 < 1e-5 } == true)
-        for figure in ["side-by-side.png", "vae-editing.png", "inpainting.png", "super-resolution.png", "transcript.json"] {
-            #expect(run.fileExists(figure), "missing \(figure)")
+        try ChapterRun.quick("Practice", seed: 3, writing: ["side-by-side.png", "vae-editing.png", "inpainting.png", "super-resolution.png",
+                                                          "transcript.json"]) { run, m in
+            #expect(run.standardOutput.contains("no checkpoint of GAN, VAE, Diffusion in") && run.standardOutput.contains(", quick versions"))
+            #expect(run.standardOutput.contains("no checkpoint of chapter 5's flow models in"))
+            for chapter in ["02-GAN/dcgan.safetensors", "03-VAE/vae.safetensors", "04-Diffusion/diffusion.safetensors"] {
+                #expect(run.fileExists("chapters/\(chapter)"), "missing \(chapter)")
+            }
+            for name in ["GAN", "VAE", "Diffusion"] { #expect(m["\(name) FID-FMNIST"].map { $0 > 0 && $0.isFinite } == true, "\(name)") }
+            #expect(m["super-resolution PSNR diffusion"].map(\.isFinite) == true && m["super-resolution PSNR bilinear"].map(\.isFinite) == true)
+            #expect(m["super-resolution largest deviation from the low-resolution input"].map { $0 < 1e-5 } == true)
         }
     }
 }
