@@ -45,12 +45,8 @@ public struct DataLoader: @unchecked Sendable {
         require(batchSize >= 1, "DataLoader: batchSize must be at least 1, got \(batchSize)")
         require(labels.isEmpty || labels.count == samples.shape[0],
                 "DataLoader: \(samples.shape[0]) samples but \(labels.count) labels")
-        self.samples = samples
-        self.labels = labels
-        self.batchSize = batchSize
-        self.shuffle = shuffle
-        self.dropLast = dropLast
-        self.seed = seed
+        (self.samples, self.labels, self.batchSize) = (samples, labels, batchSize)
+        (self.shuffle, self.dropLast, self.seed) = (shuffle, dropLast, seed)
     }
 
     /// A loader over the images and labels of `dataset`.

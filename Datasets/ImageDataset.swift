@@ -41,11 +41,7 @@ public struct ImageDataset: @unchecked Sendable {
         require(images.rank == 4, "ImageDataset: images must be [N, C, H, W], got \(images.shape)")
         require(images.shape[0] == labels.count,
                 "ImageDataset: \(images.shape[0]) images but \(labels.count) labels")
-        self.images = images
-        self.labels = labels
-        self.classNames = classNames
-        self.name = name
-        self.notice = notice
+        (self.images, self.labels, self.classNames, self.name, self.notice) = (images, labels, classNames, name, notice)
     }
 
     /// The number of images.

@@ -28,15 +28,9 @@ public struct ClassifierConfiguration: Codable, Sendable, Equatable {
     /// A configuration; see the properties for what each value means.
     public init(name: String, widths: [Int], featureCount: Int, epochs: Int, trainingImages: Int?,
                 batchSize: Int, learningRate: Double, mirrorImages: Bool, seed: UInt64) {
-        self.name = name
-        self.widths = widths
-        self.featureCount = featureCount
-        self.epochs = epochs
-        self.trainingImages = trainingImages
-        self.batchSize = batchSize
-        self.learningRate = learningRate
-        self.mirrorImages = mirrorImages
-        self.seed = seed
+        (self.name, self.widths, self.featureCount) = (name, widths, featureCount)
+        (self.epochs, self.trainingImages, self.batchSize) = (epochs, trainingImages, batchSize)
+        (self.learningRate, self.mirrorImages, self.seed) = (learningRate, mirrorImages, seed)
     }
 
     /// The classifier of FID-FMNIST as the book reports it: widths 16/32/64, 128 features, three

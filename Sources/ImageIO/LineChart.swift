@@ -79,14 +79,8 @@ public struct LineChart: Sendable {
     /// A chart with the given labels and series. Both axes need a title: a plot is read by them.
     public init(title: String = "", xLabel: String, yLabel: String, logX: Bool = false, logY: Bool = false,
                 series: [PlotSeries] = [], width: Int = 640, height: Int = 400) {
-        self.title = title
-        self.xLabel = xLabel
-        self.yLabel = yLabel
-        self.logX = logX
-        self.logY = logY
-        self.series = series
-        self.width = width
-        self.height = height
+        (self.title, self.xLabel, self.yLabel, self.logX, self.logY) = (title, xLabel, yLabel, logX, logY)
+        (self.series, self.width, self.height) = (series, width, height)
     }
 
     /// The SVG document.

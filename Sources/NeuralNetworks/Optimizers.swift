@@ -105,11 +105,8 @@ public final class Adam: Optimizer {
                 epsilon: Double = 1e-8, weightDecay: Double = 0) {
         require(learningRate >= 0 && (0..<1).contains(betas.0) && (0..<1).contains(betas.1) && epsilon >= 0 && weightDecay >= 0,
                 "Adam: learning rate \(learningRate), betas \(betas), eps \(epsilon), weight decay \(weightDecay) out of range")
-        self.parameters = parameters
-        self.learningRate = learningRate
-        self.betas = betas
-        self.epsilon = epsilon
-        self.weightDecay = weightDecay
+        (self.parameters, self.learningRate, self.betas) = (parameters, learningRate, betas)
+        (self.epsilon, self.weightDecay) = (epsilon, weightDecay)
         firstMoments = parameters.map { Tensor.zeros($0.shape, dtype: $0.dtype) }
         secondMoments = parameters.map { Tensor.zeros($0.shape, dtype: $0.dtype) }
     }

@@ -4,10 +4,7 @@ import Foundation
 public struct SafeTensorsError: Error, CustomStringConvertible {
     public let file: String
     public let problem: String
-    public init(file: String, problem: String) {
-        self.file = file
-        self.problem = problem
-    }
+    public init(file: String, problem: String) { (self.file, self.problem) = (file, problem) }
     public var description: String { "\(file): not a readable safetensors file: \(problem)" }
 }
 

@@ -19,12 +19,8 @@ public struct Processor: Sendable, Equatable {
     public static let current = Processor.detect()
 
     public init(model: String, vectorBits: Int, vectorRegisters: Int, level1Bytes: Int, level2Bytes: Int, level3Bytes: Int) {
-        self.model = model
-        self.vectorBits = vectorBits
-        self.vectorRegisters = vectorRegisters
-        self.level1Bytes = level1Bytes
-        self.level2Bytes = level2Bytes
-        self.level3Bytes = level3Bytes
+        (self.model, self.vectorBits, self.vectorRegisters) = (model, vectorBits, vectorRegisters)
+        (self.level1Bytes, self.level2Bytes, self.level3Bytes) = (level1Bytes, level2Bytes, level3Bytes)
     }
 
     /// Sizes assumed where the system does not say: a small L1 and L2, so blocks err on the safe side.
