@@ -4,6 +4,15 @@ import GenerativeModels
 import NeuralNetworks
 import TestSupport
 
+/// The ideal noise predictor of `diffusion` when all data is the one image `target` (x*):
+/// ε̂(x_t) = (x_t − √ᾱ_t x*)/√(1 − ᾱ_t).
+private func pointMassOracle(_ diffusion: GaussianDiffusion, _ target: Tensor) -> NoisePredictor {
+    { x, steps, _ in
+        let alphaBar = diffusion.schedule.alphaBars[steps[0]]
+        return (x - target * alphaBar.squareRoot()) * (1 / (1 - alphaBar).squareRoot())
+    }
+}
+
 /// The noise schedules, the forward process, both samplers and the variational bound, on data
 /// whose ideal noise predictor is known in closed form.
 @Suite struct DiffusionTests {
@@ -61,10 +70,7 @@ import TestSupport
     @Test func samplersRecoverAPointMass() {
         let diffusion = GaussianDiffusion(schedule: .linear())
         let target = Tensor([0.25, -0.5, 0.75, 0], shape: [1, 1, 2, 2], dtype: .float64)
-        let oracle: NoisePredictor = { x, steps, _ in
-            let alphaBar = diffusion.schedule.alphaBars[steps[0]]
-            return (x - target * alphaBar.squareRoot()) * (1 / (1 - alphaBar).squareRoot())
-        }
+        let oracle = pointMassOracle(diffusion, target)
         var rng = RandomGenerator(seed: 1)
         let noise = Tensor.randomNormal([3, 1, 2, 2], dtype: .float64, using: &rng)
         for sampler in [GaussianDiffusion.Sampler.ddpm, .ddim(steps: 20)] {
@@ -104,10 +110,7 @@ import TestSupport
     @Test func constrainedSamplingKeepsTheKnownPixels() {
         let diffusion = GaussianDiffusion(schedule: .linear())
         let target = Tensor([0.25, -0.5, 0.75, 0], shape: [1, 1, 2, 2], dtype: .float64)
-        let oracle: NoisePredictor = { x, steps, _ in
-            let alphaBar = diffusion.schedule.alphaBars[steps[0]]
-            return (x - target * alphaBar.squareRoot()) * (1 / (1 - alphaBar).squareRoot())
-        }
+        let oracle = pointMassOracle(diffusion, target)
         let known = Tensor([0.9, 0.9, 0.9, 0.9], shape: [1, 1, 2, 2], dtype: .float64)      // disagrees with the oracle on purpose
         let mask = Tensor([1, 0, 0, 1], shape: [1, 1, 2, 2], dtype: .float64)
         var steps: [Int] = []
@@ -138,10 +141,8 @@ import TestSupport
         let diffusion = GaussianDiffusion(schedule: NoiseSchedule(betas: [0.1, 0.2, 0.3, 0.4]))
         let target = Tensor([0, 1], shape: [1, 1, 1, 2], dtype: .float64)                       // one interior, one edge pixel
         let error = 0.5
-        func predictor(_ x: Tensor, _ steps: [Int], _: [Int]?) -> Tensor {
-            let alphaBar = diffusion.schedule.alphaBars[steps[0]]
-            return (x - target * alphaBar.squareRoot()) * (1 / (1 - alphaBar).squareRoot()) + error
-        }
+        let oracle = pointMassOracle(diffusion, target)
+        func predictor(_ x: Tensor, _ steps: [Int], _ labels: [Int]?) -> Tensor { oracle(x, steps, labels) + error }
         var rng = RandomGenerator(seed: 4)
         let exact = diffusion.variationalBound(target, strata: 3, using: &rng) { predictor($0, $1, $2) }
         #expect(abs(exact.diffusion - 2.6873491332016686 * 2 * error * error) < 1e-9)           // Σ coefficients, by hand
