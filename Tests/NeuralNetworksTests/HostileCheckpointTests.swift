@@ -36,10 +36,10 @@ import NeuralNetworks
             return trained
         }
 
-        /// Rewrites one metadata value of the saved checkpoint.
-        func edit(_ key: String, to value: String) throws {
+        /// Rewrites metadata values of the saved checkpoint; a nil value removes its key.
+        func edit(_ changes: [String: String?]) throws {
             var file = try SafeTensors(contentsOf: url)
-            file.metadata[key] = value
+            for (key, value) in changes { file.metadata[key] = value }
             try file.write(to: url)
         }
     }
@@ -48,7 +48,7 @@ import NeuralNetworks
         let run = Run()
         defer { try? FileManager.default.removeItem(at: run.url) }
         try run.train(epochs: 1, resume: false)
-        try run.edit("optimizer.adam.step", to: String(Int.max))
+        try run.edit(["optimizer.adam.step": String(Int.max)])
         let resumed = Run(url: run.url)
         let error = try #require(throws: SafeTensorsError.self) { try resumed.train(epochs: 2, resume: true) }
         #expect(error.description == "\(run.url.path): not a readable safetensors file: metadata 'optimizer.adam.step' is '9223372036854775807'; "
@@ -62,7 +62,7 @@ import NeuralNetworks
                 let run = Run()
                 defer { try? FileManager.default.removeItem(at: run.url) }
                 try run.train(epochs: 1, resume: false)
-                try run.edit(key, to: value)
+                try run.edit([key: value])
                 var trained: [Int]?
                 let error = try #require(throws: SafeTensorsError.self) { trained = try Run(url: run.url).train(epochs: 3, resume: true) }
                 #expect(error.problem == "metadata '\(key)' is '\(value)'; a saved count is a whole number from 0 to 9007199254740992")
@@ -75,10 +75,7 @@ import NeuralNetworks
         let run = Run()
         defer { try? FileManager.default.removeItem(at: run.url) }
         try run.train(epochs: 1, resume: false)
-        var file = try SafeTensors(contentsOf: run.url)
-        file.metadata["counter.epoch"] = nil
-        file.metadata["counter.step"] = nil
-        try file.write(to: run.url)
+        try run.edit(["counter.epoch": nil, "counter.step": nil])
         let error = try #require(throws: SafeTensorsError.self) { try Run(url: run.url).train(epochs: 3, resume: true) }
         #expect(error.problem == "no counter.step or counter.epoch in its metadata, so it does not say where to continue")
     }
@@ -88,10 +85,7 @@ import NeuralNetworks
         let run = Run()
         defer { try? FileManager.default.removeItem(at: run.url) }
         try run.train(epochs: 2, resume: false)
-        var file = try SafeTensors(contentsOf: run.url)
-        file.metadata["counter.step"] = nil
-        file.metadata["counter.steps-per-epoch"] = nil
-        try file.write(to: run.url)
+        try run.edit(["counter.step": nil, "counter.steps-per-epoch": nil])
         #expect(try Run(url: run.url).train(epochs: 3, resume: true) == [2])
     }
 
@@ -99,7 +93,7 @@ import NeuralNetworks
         let run = Run()
         defer { try? FileManager.default.removeItem(at: run.url) }
         try run.train(epochs: 1, resume: false)
-        try run.edit("rng", to: "1,2,3,4,zz")
+        try run.edit(["rng": "1,2,3,4,zz"])
         let error = try #require(throws: SafeTensorsError.self) { try Run(url: run.url).checkpoint.load(from: run.url) }
         #expect(error.problem == "no valid random generator state in its metadata")
     }
