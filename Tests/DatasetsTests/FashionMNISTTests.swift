@@ -104,18 +104,14 @@ import Testing
 
     @Test func countsThatDisagree() throws {
         let labels = IDXArray(dimensions: [99], bytes: Array(Fixtures.smallArrays.labels.bytes.prefix(99)))
-        let directory = try Fixtures.smallSplit(labels: labels)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let error = try #require(throws: DatasetError.self) { try FashionMNIST.load(.train, from: directory) }
+        let error = try Fixtures.loadError(labels: labels)
         #expect(error.file.hasSuffix("train-labels-idx1-ubyte.gz"))
         #expect(error.description.contains("99 labels") && error.description.contains("100 images"))
     }
 
     @Test func wrongMagic() throws {
         // A label file where the images belong.
-        let directory = try Fixtures.smallSplit(images: Fixtures.smallArrays.labels)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let error = try #require(throws: DatasetError.self) { try FashionMNIST.load(.train, from: directory) }
+        let error = try Fixtures.loadError(images: Fixtures.smallArrays.labels)
         #expect(error.file.hasSuffix("train-images-idx3-ubyte.gz"))
         #expect(error.description.contains("wrong magic number 0x00000801"))
         #expect(error.description.contains("0x00000803"))
@@ -146,9 +142,7 @@ import Testing
     @Test func labelsOutsideTheClasses() throws {
         var bytes = Fixtures.smallArrays.labels.bytes
         bytes[5] = 12
-        let directory = try Fixtures.smallSplit(labels: IDXArray(dimensions: [100], bytes: bytes))
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let error = try #require(throws: DatasetError.self) { try FashionMNIST.load(.train, from: directory) }
+        let error = try Fixtures.loadError(labels: IDXArray(dimensions: [100], bytes: bytes))
         #expect(error.description.contains("label 12 of image 5"))
     }
 

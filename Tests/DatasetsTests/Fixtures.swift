@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Testing
 
 /// Shared test material: the real Fashion-MNIST files (loaded once) and small IDX files made
 /// from them in temporary directories.
@@ -32,6 +33,15 @@ enum Fixtures {
         try write(IDX.encode(images ?? smallArrays.images), to: directory.appendingPathComponent(FashionMNIST.Split.train.imagesFile))
         try write(IDX.encode(labels ?? smallArrays.labels), to: directory.appendingPathComponent(FashionMNIST.Split.train.labelsFile))
         return directory
+    }
+
+    /// What `FashionMNIST.load` throws for a small "train" split of `images` and `labels` (a test
+    /// that expects a damaged split to be refused fails here if it loads).
+    static func loadError(images: IDXArray? = nil, labels: IDXArray? = nil,
+                          sourceLocation: SourceLocation = #_sourceLocation) throws -> DatasetError {
+        let directory = try smallSplit(images: images, labels: labels)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        return try #require(throws: DatasetError.self, sourceLocation: sourceLocation) { try FashionMNIST.load(.train, from: directory) }
     }
 
     static func write(_ idx: [UInt8], to url: URL) throws {
