@@ -4,7 +4,8 @@ loads with load_state_dict(strict=True) and draws the same images.
 
     python3 Scripts/pytorch_models.py OUT.safetensors     # builds the model the file describes and loads it
 
-Needs torch, numpy and safetensors.
+Needs torch, numpy and safetensors; the classes alone need only torch (Scripts/torch-bench.py
+times its diffusion steps on this file's TinyUNet).
 """
 import json
 import sys
@@ -12,8 +13,6 @@ import sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors import safe_open
-from safetensors.torch import load_file
 
 
 class Generator(nn.Module):
@@ -194,6 +193,8 @@ MODELS = {"DCGANGenerator": Generator, "VariationalAutoencoder": VAE, "TinyUNet"
 
 def load(path):
     """The model a state dict exported by Sample describes, with its weights, in evaluation mode."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
     with safe_open(path, framework="pt") as f:
         metadata = f.metadata()
     model = MODELS[metadata["kind"]](**json.loads(metadata["configuration"]))

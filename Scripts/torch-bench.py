@@ -47,6 +47,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from pytorch_models import TinyUNet  # noqa: E402  (the book's PyTorch twins, beside this script)
 
 torch.set_num_threads(ARGS.threads)
 torch.manual_seed(0)
@@ -203,57 +204,9 @@ def bench_vae(name, channels, batch, loss_of):
     emit_step(name, batch, seconds_per_call(step))
 
 
-def sinusoidal(t, dimension=64):
-    half = dimension // 2
-    frequencies = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
-    angles = t.float()[:, None] * frequencies[None, :]
-    return torch.cat([angles.sin(), angles.cos()], dim=1)
-
-
-class ResBlock(nn.Module):
-    def __init__(self, cin, cout, time_dimension=128):
-        super().__init__()
-        self.norm1, self.conv1 = nn.GroupNorm(8, cin), nn.Conv2d(cin, cout, 3, padding=1)
-        self.time = nn.Linear(time_dimension, cout)
-        self.norm2, self.conv2 = nn.GroupNorm(8, cout), nn.Conv2d(cout, cout, 3, padding=1)
-        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
-
-    def forward(self, x, temb):
-        h = self.conv1(F.silu(self.norm1(x))) + self.time(F.silu(temb))[:, :, None, None]
-        return self.conv2(F.silu(self.norm2(h))) + self.skip(x)
-
-
-class TinyUNet(nn.Module):
-    """The benchmark's TinyUNet; `classes` adds a label embedding (with one more row, the null label) to the time embedding."""
-
-    def __init__(self, width=32, classes=0):
-        super().__init__()
-        w = width
-        self.time = nn.Sequential(nn.Linear(64, 128), nn.SiLU(), nn.Linear(128, 128))
-        self.labels = nn.Embedding(classes + 1, 128) if classes else None
-        self.stem = nn.Conv2d(1, w, 3, padding=1)
-        self.down1, self.reduce1 = ResBlock(w, w), nn.Conv2d(w, w, 3, 2, 1)
-        self.down2, self.reduce2 = ResBlock(w, 2 * w), nn.Conv2d(2 * w, 2 * w, 3, 2, 1)
-        self.middle1, self.middle2 = ResBlock(2 * w, 4 * w), ResBlock(4 * w, 4 * w)
-        self.up2, self.merge2 = nn.Conv2d(4 * w, 2 * w, 3, padding=1), ResBlock(4 * w, 2 * w)
-        self.up1, self.merge1 = nn.Conv2d(2 * w, w, 3, padding=1), ResBlock(2 * w, w)
-        self.out_norm, self.out = nn.GroupNorm(8, w), nn.Conv2d(w, 1, 3, padding=1)
-
-    def forward(self, x, t, labels=None):
-        temb = self.time(sinusoidal(t))
-        if self.labels is not None:
-            temb = temb + self.labels(labels)
-        s1 = self.down1(self.stem(x), temb)
-        s2 = self.down2(self.reduce1(s1), temb)
-        h = self.middle2(self.middle1(self.reduce2(s2), temb), temb)
-        h = self.merge2(torch.cat([self.up2(F.interpolate(h, scale_factor=2, mode="nearest")), s2], 1), temb)
-        h = self.merge1(torch.cat([self.up1(F.interpolate(h, scale_factor=2, mode="nearest")), s1], 1), temb)
-        return self.out(F.silu(self.out_norm(h)))
-
-
 def bench_ddpm(name, width, classes, learning_rate):
     batch, steps = 64, 1000
-    model = TinyUNet(width, classes)
+    model = TinyUNet(width=width, classCount=classes)
     log(f"[params] {name}: {parameter_count(model)}")
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     alpha_bar = torch.cumprod(1 - torch.linspace(1e-4, 0.02, steps), dim=0)
