@@ -14,6 +14,14 @@ let numericSettings: [SwiftSetting] = {
     return settings
 }()
 
+/// A chapter of the book: an executable of the sources in `Chapters/<folder>`, its numeric code optimised.
+func chapter(_ name: String, in folder: String, dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: dependencies, path: "Chapters/\(folder)", swiftSettings: numericSettings)
+}
+
+/// What the image chapters (2 to 6) build on: the models, FID-FMNIST, images, data and the notebook.
+let imageChapterDependencies: [Target.Dependency] = ["GenerativeModels", "Evaluation", "ImageIO", "Datasets", "Notebook"]
+
 let package = Package(
     name: "GenerativeSwift",
     platforms: [.macOS(.v15)],
@@ -78,37 +86,14 @@ let package = Package(
             name: "Evaluate",
             dependencies: ["Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: numericSettings),
-        .executableTarget(
-            name: "Concepts",
-            dependencies: ["NeuralNetworks", "ImageIO", "Datasets", "Notebook"],
-            path: "Chapters/01-Concepts",
-            swiftSettings: numericSettings),
-        .executableTarget(
-            name: "GAN",
-            dependencies: ["GenerativeModels", "Evaluation", "ImageIO", "Datasets", "Notebook"],
-            path: "Chapters/02-GAN",
-            swiftSettings: numericSettings),
-        .executableTarget(
-            name: "VAE",
-            dependencies: ["GenerativeModels", "Evaluation", "ImageIO", "Datasets", "Notebook"],
-            path: "Chapters/03-VAE",
-            swiftSettings: numericSettings),
-        .executableTarget(
-            name: "Diffusion",
-            dependencies: ["GenerativeModels", "Evaluation", "ImageIO", "Datasets", "Notebook"],
-            path: "Chapters/04-Diffusion",
-            swiftSettings: numericSettings),
-        .executableTarget(
-            name: "Flow",
-            dependencies: ["GenerativeModels", "Evaluation", "ImageIO", "Datasets", "Notebook"],
-            path: "Chapters/05-Flow",
-            swiftSettings: numericSettings),
-        .executableTarget(
-            name: "Practice",
-            dependencies: ["GenerativeModels", "Evaluation", "ImageIO", "Datasets", "Notebook", "GAN", "VAE", "Diffusion",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Chapters/06-Practice",
-            swiftSettings: numericSettings),
+        chapter("Concepts", in: "01-Concepts", dependencies: ["NeuralNetworks", "ImageIO", "Datasets", "Notebook"]),
+        chapter("GAN", in: "02-GAN", dependencies: imageChapterDependencies),
+        chapter("VAE", in: "03-VAE", dependencies: imageChapterDependencies),
+        chapter("Diffusion", in: "04-Diffusion", dependencies: imageChapterDependencies),
+        chapter("Flow", in: "05-Flow", dependencies: imageChapterDependencies),
+        chapter("Practice", in: "06-Practice",
+                dependencies: imageChapterDependencies + ["GAN", "VAE", "Diffusion",
+                                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "Sample",
             dependencies: ["GenerativeModels", "ImageIO", "Datasets", "Notebook",
