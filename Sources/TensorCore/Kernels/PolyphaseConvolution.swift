@@ -113,18 +113,28 @@ extension ConvolutionKernels {
         }
     }
 
+    /// Runs `body` on x split into its phases, in the padded planes of the inner convolution's
+    /// shifted layout, with room for that convolution's weights (W′, or their gradient).
+    @inline(__always)
+    private static func withPhases<T: TensorScalar>(of x: UnsafePointer<T>, _ polyphase: Polyphase,
+                                            _ body: (_ planes: UnsafePointer<T>, ShiftedLayout, _ phasedWeights: UnsafeMutablePointer<T>) -> Void) {
+        let layout = ShiftedLayout(polyphase.inner)
+        MemoryPool.withScratch(T.self, count: polyphase.inner.outputChannels * polyphase.inner.patchSize) { phasedWeights in
+            MemoryPool.withScratch(T.self, count: layout.paddedCount) { planes in
+                polyphase.splitPhases(x, into: planes)
+                body(UnsafePointer(planes), layout, phasedWeights)
+            }
+        }
+    }
+
     /// y = the strided convolution of x, as the stride-1 convolution of its phases.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func polyphaseForward<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>,
                                                   _ polyphase: Polyphase) {
-        let layout = ShiftedLayout(polyphase.inner)
-        MemoryPool.withScratch(T.self, count: polyphase.inner.outputChannels * polyphase.inner.patchSize) { phasedWeights in
-            MemoryPool.withScratch(T.self, count: layout.paddedCount) { planes in
-                polyphase.rearrange(w, phasedWeights, toPhases: true)
-                polyphase.splitPhases(x, into: planes)
-                shiftedForward(planes: UnsafePointer(planes), layout, UnsafePointer(phasedWeights), y)
-            }
+        withPhases(of: x, polyphase) { planes, layout, phasedWeights in
+            polyphase.rearrange(w, phasedWeights, toPhases: true)
+            shiftedForward(planes: planes, layout, UnsafePointer(phasedWeights), y)
         }
     }
 
@@ -149,13 +159,9 @@ extension ConvolutionKernels {
     @_specialize(where T == Double)
     static func polyphaseWeightGradient<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ w: UnsafeMutablePointer<T>,
                                                          _ polyphase: Polyphase) {
-        let layout = ShiftedLayout(polyphase.inner)
-        MemoryPool.withScratch(T.self, count: polyphase.inner.outputChannels * polyphase.inner.patchSize) { phasedGradient in
-            MemoryPool.withScratch(T.self, count: layout.paddedCount) { planes in
-                polyphase.splitPhases(x, into: planes)
-                shiftedWeightGradient(planes: UnsafePointer(planes), layout, y, phasedGradient)
-                polyphase.rearrange(w, phasedGradient, toPhases: false)
-            }
+        withPhases(of: x, polyphase) { planes, layout, phasedGradient in
+            shiftedWeightGradient(planes: planes, layout, y, phasedGradient)
+            polyphase.rearrange(w, phasedGradient, toPhases: false)
         }
     }
 }

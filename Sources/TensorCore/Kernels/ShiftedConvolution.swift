@@ -113,16 +113,23 @@ extension ConvolutionKernels {
         }
     }
 
+    /// Runs `body` on x copied into the padded planes of `g`'s shifted layout.
+    @inline(__always)
+    private static func withPaddedPlanes<T: TensorScalar>(of x: UnsafePointer<T>, _ g: ConvolutionGeometry,
+                                                  _ body: (_ planes: UnsafePointer<T>, ShiftedLayout) -> Void) {
+        let layout = ShiftedLayout(g)
+        MemoryPool.withScratch(T.self, count: layout.paddedCount) { padded in
+            pad(x, layout, into: padded)
+            body(UnsafePointer(padded), layout)
+        }
+    }
+
     /// y = W · unfold(x), reading unfold(x) as shifted windows of the padded planes.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func shiftedForward<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
                                                 _ g: ConvolutionGeometry) {
-        let layout = ShiftedLayout(g)
-        MemoryPool.withScratch(T.self, count: layout.paddedCount) { padded in
-            pad(x, layout, into: padded)
-            shiftedForward(planes: UnsafePointer(padded), layout, w, y)
-        }
+        withPaddedPlanes(of: x, g) { planes, layout in shiftedForward(planes: planes, layout, w, y) }
     }
 
     /// y = W · unfold(x) for x already laid out in `layout`'s padded planes.
@@ -170,11 +177,7 @@ extension ConvolutionKernels {
     @_specialize(where T == Double)
     static func shiftedWeightGradient<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
                                                        _ w: UnsafeMutablePointer<T>, _ g: ConvolutionGeometry) {
-        let layout = ShiftedLayout(g)
-        MemoryPool.withScratch(T.self, count: layout.paddedCount) { padded in
-            pad(x, layout, into: padded)
-            shiftedWeightGradient(planes: UnsafePointer(padded), layout, y, w)
-        }
+        withPaddedPlanes(of: x, g) { planes, layout in shiftedWeightGradient(planes: planes, layout, y, w) }
     }
 
     /// W = grid(y) · unfold(x)ᵀ for x already laid out in `layout`'s padded planes, computed as its
