@@ -1,6 +1,7 @@
-// A libFuzzer target over every file reader of the library. `Scripts/fuzz` builds and runs it;
-// it is not part of the package, because libFuzzer supplies `main` and needs the libraries built
-// with `-sanitize=fuzzer`.
+// A libFuzzer target over every file reader of the library. `Scripts/fuzz` builds and runs it
+// (with Tests/TestSupport/TinyTraining.swift, the run the checkpoint reader resumes); it is not
+// part of the package, because libFuzzer supplies `main` and needs the libraries built with
+// `-sanitize=fuzzer`.
 //
 // The reader is chosen by the environment: FUZZ_READER names it (see `readers`), FUZZ_SCRATCH is
 // a folder for the files that the file-based readers are handed, and FUZZ_WRITE_SEEDS, if set,
@@ -39,36 +40,15 @@ func file(_ name: String, holding data: Data) throws -> URL {
 
 // MARK: - The readers
 
-/// The small training run whose checkpoint the checkpoint reader resumes: a convolution, batch
-/// normalisation and a linear layer, Adam and a weight average, as the chapters use them.
-struct TinyRun {
-    let model: Sequential
-    let optimizer: Adam
-    let average: ExponentialMovingAverage
-
-    init() {
-        var rng = RandomGenerator(seed: 1)
-        model = Sequential([Conv2d(inputChannels: 1, outputChannels: 2, kernelSize: 3, stride: 2, padding: 1, using: &rng),
-                            BatchNorm2d(featureCount: 2), LeakyReLU(negativeSlope: 0.2), Flatten(),
-                            Linear(inputCount: 8, outputCount: 1, using: &rng)])
-        optimizer = Adam(model.parameters, betas: (0.5, 0.999))
-        average = ExponentialMovingAverage(model.parameters)
-    }
-
+extension TinyTraining {
     /// Trains to `epochs` epochs with a checkpoint at `url`, resuming from it if `resume`:
     /// what a chapter's `--resume` does, one optimizer step an epoch.
     func train(epochs: Int, checkpoint url: URL, resume: Bool) throws {
         var generator = RandomGenerator(seed: 2), series: [String: [Double]] = [:]
-        try Checkpoint(models: [("model", model)], optimizers: [("adam", optimizer)], averages: [("model", average)])
-            .runEpochs(epochs, checkpoint: url, resume: resume, generator: &generator, series: &series) { epoch, rng, series in
-                let x = Tensor.randomNormal([4, 1, 4, 4], using: &rng)                      // [4, 1, 4, 4]
-                let loss = mseLoss(model(x), x.mean(alongAxes: [1, 2, 3]).reshaped([4, 1]))
-                optimizer.zeroGrad()
-                loss.backward()
-                optimizer.step()
-                average.update()
-                series["loss", default: []].append(loss.doubles[0])
-            }
+        try checkpoint.runSteps(TrainingPlan(epochs: epochs, stepsPerEpoch: 1), checkpoint: url, resume: resume,
+                                generator: &generator, series: &series) { _, rng, series in
+            series["loss", default: []].append(step(using: &rng).doubles[0])
+        }
     }
 }
 
@@ -161,10 +141,10 @@ let readers: [String: Reader] = [
     "checkpoint": Reader(
         seeds: {
             let url = scratch.appendingPathComponent("seed.safetensors")
-            try TinyRun().train(epochs: 1, checkpoint: url, resume: false)
+            try TinyTraining().train(epochs: 1, checkpoint: url, resume: false)
             return [padded(try Data(contentsOf: url))]
         },
-        read: { try TinyRun().train(epochs: 2, checkpoint: try file("fuzz-checkpoint.safetensors", holding: $0), resume: true) }),
+        read: { try TinyTraining().train(epochs: 2, checkpoint: try file("fuzz-checkpoint.safetensors", holding: $0), resume: true) }),
     "saved-generator": Reader(
         seeds: generatorCheckpoints,
         read: { data in

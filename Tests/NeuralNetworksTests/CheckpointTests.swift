@@ -1,51 +1,25 @@
 import Foundation
 import Testing
 import NeuralNetworks
+import TestSupport
 
-/// A small training run that can stop after any step and continue from a checkpoint.
-private struct TinyRun {
-    let model: Sequential
-    let optimizer: Adam
-    let average: ExponentialMovingAverage
-    var generator: RandomGenerator
-
-    init() {
-        var rng = RandomGenerator(seed: 11)
-        model = Sequential([Conv2d(inputChannels: 1, outputChannels: 4, kernelSize: 3, stride: 2, padding: 1, using: &rng),
-                            BatchNorm2d(featureCount: 4), LeakyReLU(negativeSlope: 0.2), Flatten(),
-                            Linear(inputCount: 16, outputCount: 1, using: &rng)])
-        optimizer = Adam(model.parameters, learningRate: 1e-2, betas: (0.5, 0.999))
-        average = ExponentialMovingAverage(model.parameters, decay: 0.9)
-        generator = rng
-    }
-
-    var checkpoint: Checkpoint { Checkpoint(models: [("model", model)], optimizers: [("adam", optimizer)], averages: [("model", average)]) }
-
-    mutating func step() {
-        let x = Tensor.randomNormal([8, 1, 4, 4], using: &generator)
-        let target = x.mean(alongAxes: [1, 2, 3]).reshaped([8, 1])
-        let loss = mseLoss(model(x), target)
-        optimizer.zeroGrad()
-        loss.backward()
-        optimizer.step()
-        average.update()
-    }
-
+extension TinyTraining {
+    /// What a resumed run must reproduce: the weights, the average's and Adam's second moments.
     var weights: [Float] { model.stateDict().flatMap(\.tensor.floats) + average.shadows.flatMap(\.floats) + optimizer.secondMoments.flatMap(\.floats) }
 }
 
 @Suite struct CheckpointTests {
     @Test func resumingGivesTheSameWeightsAsAnUninterruptedRun() throws {
-        var straight = TinyRun()
+        var straight = TinyTraining()
         for _ in 0..<10 { straight.step() }
 
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
-        var first = TinyRun()
+        var first = TinyTraining()
         for _ in 0..<4 { first.step() }
         try first.checkpoint.save(to: url, generator: first.generator, counters: ["step": 4])
 
-        var resumed = TinyRun()          // fresh weights and optimizer, as after a restart
+        var resumed = TinyTraining()          // fresh weights and optimizer, as after a restart
         let (generator, counters, _) = try resumed.checkpoint.load(from: url)
         resumed.generator = generator
         #expect(counters["step"] == 4 && resumed.optimizer.stepCount == 4)
@@ -57,8 +31,8 @@ private struct TinyRun {
     /// that step as a budget would, `killBefore` as a crash would (by throwing). Returns the run, its
     /// series, the steps it trained and the epoch ends it reported.
     private func train(_ plan: TrainingPlan, url: URL, resume: Bool, stopBefore: Int? = nil, killBefore: Int? = nil) throws
-        -> (run: TinyRun, series: [String: [Double]], trained: [Int], ends: [String]) {
-        var run = TinyRun(), series: [String: [Double]] = [:], trained: [Int] = [], ends: [String] = []
+        -> (run: TinyTraining, series: [String: [Double]], trained: [Int], ends: [String]) {
+        var run = TinyTraining(), series: [String: [Double]] = [:], trained: [Int] = [], ends: [String] = []
         var generator = run.generator
         try run.checkpoint.runSteps(plan, checkpoint: url, resume: resume, generator: &generator, series: &series,
                                     shouldContinue: { $0.index != stopBefore }) { step, rng, series in
@@ -115,7 +89,7 @@ private struct TinyRun {
     }
 
     @Test func namesFollowPyTorch() throws {
-        let run = TinyRun()
+        let run = TinyTraining()
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("names-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try run.checkpoint.save(to: url, generator: run.generator)
@@ -130,7 +104,7 @@ private struct TinyRun {
         var rng = RandomGenerator(seed: 0)
         let other = Linear(inputCount: 3, outputCount: 2, using: &rng)
         try Checkpoint(models: [("model", other)]).save(to: url, generator: rng)
-        let run = TinyRun()
+        let run = TinyTraining()
         #expect {
             _ = try run.checkpoint.load(from: url)
         } throws: { error in
