@@ -12,8 +12,9 @@
 // and saves. Besides libFuzzer's mutations (bit flips, truncations, splices, the tokens of
 // readers.dict), `customMutator` sets header fields to extreme values.
 
-import CPNG
+import CZlib
 import Datasets
+import Evaluation
 import Foundation
 import GenerativeModels
 import ImageIO
@@ -65,7 +66,7 @@ func padded(_ safetensors: Data, spaces: Int = 64) -> Data {
 func generatorCheckpoints() throws -> [Data] {
     var rng = RandomGenerator(seed: 3)
     let unet = TinyUNet(width: 8, classCount: 2, using: &rng)
-    let models: [(String, any Module)] = [
+    let models: [(String, Module)] = [
         ("generator", DCGANGenerator(latentCount: 4, widths: [8, 4, 4], imageChannels: 1, using: &rng)),
         ("generator", DCGANGenerator(latentCount: 4, widths: [4, 4, 4], imageChannels: 1, classCount: 3, using: &rng)),
         ("vae", VariationalAutoencoder(imageChannels: 1, latentCount: 2, widths: [4, 4, 4], using: &rng)),
