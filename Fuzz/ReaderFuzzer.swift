@@ -62,22 +62,36 @@ func padded(_ safetensors: Data, spaces: Int = 64) -> Data {
     return withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) } + Data(header) + Data(bytes[(8 + length)...])
 }
 
-/// The checkpoint files of the three model families, small.
+/// The checkpoint files of every kind of generator ``SavedGenerator`` loads, small; the diffusion
+/// and flow models keep the weight average they are drawn with.
 func generatorCheckpoints() throws -> [Data] {
     var rng = RandomGenerator(seed: 3)
-    let unet = TinyUNet(width: 8, classCount: 2, using: &rng)
-    let models: [(String, Module)] = [
-        ("generator", DCGANGenerator(latentCount: 4, widths: [8, 4, 4], imageChannels: 1, using: &rng)),
-        ("generator", DCGANGenerator(latentCount: 4, widths: [4, 4, 4], imageChannels: 1, classCount: 3, using: &rng)),
-        ("vae", VariationalAutoencoder(imageChannels: 1, latentCount: 2, widths: [4, 4, 4], using: &rng)),
-        ("cvae", VariationalAutoencoder(imageChannels: 1, latentCount: 2, widths: [4, 4, 4], classCount: 3, using: &rng)),
-        ("unet", unet),
+    let models: [(name: String, model: Module, averaged: Bool)] = [
+        ("generator", DCGANGenerator(latentCount: 4, widths: [8, 4, 4], imageChannels: 1, using: &rng), false),
+        ("generator", DCGANGenerator(latentCount: 4, widths: [4, 4, 4], imageChannels: 1, classCount: 3, using: &rng), false),
+        ("vae", VariationalAutoencoder(imageChannels: 1, latentCount: 2, widths: [4, 4, 4], using: &rng), false),
+        ("cvae", VariationalAutoencoder(imageChannels: 1, latentCount: 2, widths: [4, 4, 4], classCount: 3, using: &rng), false),
+        ("unet", TinyUNet(width: 8, classCount: 2, using: &rng), true),
+        ("flow", FlowUNet(width: 8, classCount: 2, using: &rng), true),
+        ("latent-flow", LatentFlow(autoencoder: VariationalAutoencoder(imageChannels: 1, latentCount: 2, widths: [4, 4, 4], using: &rng),
+                                   flow: VelocityMLP(dimension: 2, width: 8, depth: 2, classCount: 3, using: &rng), latentScale: 0.7), true),
     ]
-    return try models.map { name, module in
+    return try models.map { name, model, averaged in
         let url = scratch.appendingPathComponent("seed.safetensors")
-        let averages = name == "unet" ? [("unet", ExponentialMovingAverage(unet.parameters))] : []
-        try Checkpoint(models: [(name, module)], averages: averages).save(to: url, generator: rng)
+        let averages = averaged ? [(name, ExponentialMovingAverage(model.parameters))] : []
+        try Checkpoint(models: [(name, model)], averages: averages).save(to: url, generator: rng)
         return padded(try Data(contentsOf: url))
+    }
+}
+
+extension SavedGenerator.Sampler {
+    /// A one-step sampler of the same family (DDIM for diffusion, Euler for flows): a damaged
+    /// model is drawn from through the same code, in one network pass.
+    var oneStep: Self {
+        switch self {
+        case .ddpm, .ddim: return .ddim(steps: 1)
+        case .euler, .heun: return .euler(steps: 1)
+        }
     }
 }
 
@@ -151,7 +165,7 @@ let readers: [String: Reader] = [
         read: { data in
             let model = try SavedGenerator.load(from: try file("fuzz-generator.safetensors", holding: data))
             var rng = RandomGenerator(seed: 6)
-            _ = try model.sample(count: 1, labels: model.classCount > 0 ? [0] : nil, sampler: .ddim(steps: 1), using: &rng)
+            _ = try model.sample(count: 1, labels: model.classCount > 0 ? [0] : nil, sampler: model.defaultSampler?.oneStep, using: &rng)
         }),
     "classifier": Reader(
         seeds: { [try classifierCache()] },
