@@ -37,6 +37,9 @@ import TestSupport
         (batch: 3, inputChannels: 4, outputChannels: 6, size: 32, kernel: 4, stride: 2, padding: 1),
         (batch: 2, inputChannels: 2, outputChannels: 3, size: 12, kernel: 6, stride: 3, padding: 0),
         (batch: 2, inputChannels: 2, outputChannels: 3, size: 15, kernel: 4, stride: 2, padding: 1),
+        // Rows of at least sixteen pixels are dealt to their two phases sixteen at a time, from the
+        // first column or the second, by padding: two vectors and a tail of eight.
+        (batch: 2, inputChannels: 3, outputChannels: 5, size: 40, kernel: 4, stride: 2, padding: 0),
         // Stride 1 on images large enough for shifted windows: the usual padding, none, more than
         // the usual (the adjoint then pads by less), a 1×1 kernel, a 5×5 one, and 7×7 images.
         (batch: 2, inputChannels: 3, outputChannels: 4, size: 17, kernel: 3, stride: 1, padding: 1),

@@ -37,62 +37,86 @@ extension ConvolutionKernels {
 
         /// The phases of x `[N, C, H, W]`, written straight into the padded planes of `inner`'s
         /// shifted layout (no padding of its own: plane (c, a, b) is the samples' phases one after another).
+        /// Each input row is read once and dealt out to its phases; the padding keeps the zeros written first.
         func splitPhases<T: TensorScalar>(_ x: UnsafePointer<T>, into planes: UnsafeMutablePointer<T>) {
             let layout = ShiftedLayout(inner)
-            let (s, p, hz, wz) = (g.stride, g.padding, inner.height, inner.width)
-            let end = inner.inputChannels * layout.planeStride
-            (planes + end).update(repeating: 0, count: layout.paddedCount - end)
+            let phaseStride = layout.planeStride, samplePhase = inner.height * inner.width
+            planes.update(repeating: 0, count: layout.paddedCount)
             let pointers = SendableBox((x, planes))
             Parallel.forEach(g.batch) { n in
                 let (x, planes) = pointers.value
-                for c in 0..<g.inputChannels {
-                    let source = x + (n * g.inputChannels + c) * g.height * g.width
-                    for a in 0..<s {
-                        for b in 0..<s {
-                            let phase = planes + ((c * s + a) * s + b) * layout.planeStride + n * hz * wz
-                            let columns = Polyphase.sources(phase: b, stride: s, padding: p, length: g.width, count: wz)
-                            for u in 0..<hz {
-                                let row = phase + u * wz, h = s * u + a - p
-                                guard h >= 0 && h < g.height else { row.update(repeating: 0, count: wz); continue }
-                                let pixels = source + h * g.width + b - p                  // pixels[s·v] is column s·v + b − p
-                                for v in 0..<columns.lowerBound { row[v] = 0 }
-                                for v in columns { row[v] = pixels[v &* s] }
-                                for v in columns.upperBound..<wz { row[v] = 0 }
-                            }
-                        }
-                    }
+                forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * samplePhase) { input, phase in
+                    let (pixels, row) = (x + input, planes + phase)
+                    let dealt = g.stride == 2 ? dealPairs(pixels, to: row, phaseStride: phaseStride) : 0..<0
+                    forEachColumn(phaseStride: phaseStride, skipping: dealt) { w, offset in row[offset] = pixels[w] }
                 }
             }
-        }
-
-        /// The phase positions v whose pixel s·v + phase − padding lies inside a line of `length`.
-        static func sources(phase: Int, stride s: Int, padding p: Int, length: Int, count: Int) -> Range<Int> {
-            let first = max(0, (p - phase + s - 1) / s)
-            let last = min(count, max(0, (length + p - phase + s - 1) / s))
-            return first..<max(first, last)
         }
 
         /// The adjoint of `splitPhases`: x `[N, C, H, W]` from phases `[N, C·s², Hz, Wz]` (each pixel
         /// is in exactly one phase; padding positions are dropped).
         func mergePhases<T: TensorScalar>(_ phases: UnsafePointer<T>, into x: UnsafeMutablePointer<T>) {
-            let (s, p, hz, wz) = (g.stride, g.padding, inner.height, inner.width)
+            let phaseStride = inner.height * inner.width
             let pointers = SendableBox((phases, x))
             Parallel.forEach(g.batch) { n in
                 let (phases, x) = pointers.value
-                for c in 0..<g.inputChannels {
-                    let target = x + (n * g.inputChannels + c) * g.height * g.width
-                    for h in 0..<g.height {
-                        let (u, a) = ((h + p) / s, (h + p) % s), row = target + h * g.width
-                        for b in 0..<s {
-                            let source = phases + ((n * inner.inputChannels + (c * s + a) * s + b) * hz + u) * wz
-                            let target = row + b - p                                       // target[s·v] is column s·v + b − p
-                            for v in Polyphase.sources(phase: b, stride: s, padding: p, length: g.width, count: wz) {
-                                target[v &* s] = source[v]
-                            }
-                        }
-                    }
+                forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * inner.inputChannels * phaseStride) { input, phase in
+                    let (pixels, row) = (x + input, phases + phase)
+                    forEachColumn(phaseStride: phaseStride, skipping: 0..<0) { w, offset in pixels[w] = row[offset] }
                 }
             }
+        }
+
+        /// Calls `body` with the offset of each row h of sample n's input and that of its row in
+        /// phase (c, a, 0): row h is row u = (h + p) / s of the phases a = (h + p) mod s, whose
+        /// planes lie `phaseStride` apart, each holding sample n from `sampleOffset`.
+        @inline(__always)
+        private func forEachInputRow(ofSample n: Int, phaseStride: Int, sampleOffset: Int,
+                                     _ body: (_ input: Int, _ phase: Int) -> Void) {
+            let (s, p, wz) = (g.stride, g.padding, inner.width)
+            for c in 0..<g.inputChannels {
+                var (u, a) = (p / s, p % s)
+                for h in 0..<g.height {
+                    body(((n * g.inputChannels + c) * g.height + h) * g.width, sampleOffset + (c * s + a) * s * phaseStride + u * wz)
+                    a += 1
+                    if a == s { (a, u) = (0, u + 1) }
+                }
+            }
+        }
+
+        /// Calls `body` with each column w of a row outside `skipped` and its offset from that row
+        /// in phase b = 0: column w is position v = (w + p) / s of phase b = (w + p) mod s, at
+        /// b · `phaseStride` + v.
+        @inline(__always)
+        private func forEachColumn(phaseStride: Int, skipping skipped: Range<Int>, _ body: (_ column: Int, _ offset: Int) -> Void) {
+            let (s, p) = (g.stride, g.padding)
+            @inline(__always) func run(_ columns: Range<Int>) {
+                var (v, b) = ((columns.lowerBound + p) / s, (columns.lowerBound + p) % s)
+                for w in columns {
+                    body(w, b * phaseStride + v)
+                    b += 1
+                    if b == s { (b, v) = (0, v + 1) }
+                }
+            }
+            run(0..<skipped.lowerBound)
+            run(skipped.upperBound..<g.width)
+        }
+
+        /// At stride 2, deals a row's pixels sixteen at a time: from a column of phase 0 on, one
+        /// vector load holds eight pixels of phase 0 (its even lanes) and the eight of phase 1 at
+        /// the same positions (its odd lanes). Returns the columns it dealt.
+        @inline(__always)
+        private func dealPairs<T: TensorScalar>(_ pixels: UnsafePointer<T>, to row: UnsafeMutablePointer<T>,
+                                                phaseStride: Int) -> Range<Int> {
+            let first = g.padding % 2                                  // (w + p) is even: phase 0
+            var w = first
+            while w + 16 <= g.width {
+                let pair = UnsafeRawPointer(pixels + w).loadUnaligned(as: SIMD16<T>.self), v = (w + g.padding) / 2
+                UnsafeMutableRawPointer(row + v).storeBytes(of: pair.evenHalf, as: SIMD8<T>.self)
+                UnsafeMutableRawPointer(row + phaseStride + v).storeBytes(of: pair.oddHalf, as: SIMD8<T>.self)
+                w += 16
+            }
+            return first..<w
         }
 
         /// W′ from W, or (`toPhases: false`) W's gradient from W′'s, dropping the zero taps.
