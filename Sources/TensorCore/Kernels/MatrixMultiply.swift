@@ -247,12 +247,20 @@ enum PackedFloatGemm {
                                                        firstRow i0: Int = 0, column p0: Int = 0) {
             for ir in stride(from: 0, to: mb, by: mr) {
                 let rows = min(mr, mb - ir)
-                if aInPlace {
-                    microKernel(V.self, kb, OffsetColumns(a, row: i0 + ir, column: p0, rows: rows), panel, c + ir * ldc, ldc: ldc,
-                                rows: rows, columns: columns, accumulate: accumulate)
-                } else {
-                    microKernel(V.self, kb, PackedColumns(base: packedA + ir * kb), panel, c + ir * ldc, ldc: ldc,
-                                rows: rows, columns: columns, accumulate: accumulate)
+                @inline(__always) func run<H: TileHeight>(_: H.Type) {
+                    if aInPlace {
+                        microKernel(V.self, H.self, kb, OffsetColumns(a, row: i0 + ir, column: p0, rows: rows), panel, c + ir * ldc,
+                                    ldc: ldc, rows: rows, columns: columns, accumulate: accumulate)
+                    } else {
+                        microKernel(V.self, H.self, kb, PackedColumns(base: packedA + ir * kb), panel, c + ir * ldc, ldc: ldc,
+                                    rows: rows, columns: columns, accumulate: accumulate)
+                    }
+                }
+                // A's last rows (16 = 6 + 6 + 4 channels, say) take a shorter tile.
+                switch rows {
+                case ...2: run(TwoRows.self)
+                case ...4: run(FourRows.self)
+                default: run(SixRows.self)
                 }
             }
         }
@@ -376,11 +384,13 @@ enum PackedFloatGemm {
         }
     }
 
-    /// C[0..<rows, 0..<columns] (+)= Apanel · Bpanel over `k`, with a 6 × (2 vectors) register tile.
+    /// C[0..<rows, 0..<columns] (+)= Apanel · Bpanel over `k`, with a register tile of `H.rows` ≤ 6
+    /// rows × 2 vectors (`rows` ≤ `H.rows` of them stored). The tile's height is a type, so that
+    /// each height compiles to a loop without the other rows' multiplications.
     @inline(__always)
-    private static func microKernel<V: SIMD, APanel: PanelColumns, Panel: PanelRows>(_: V.Type, _ k: Int, _ a: APanel, _ b: Panel,
-                                                               _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
-                                                               accumulate: Bool) where V.Scalar == Float {
+    private static func microKernel<V: SIMD, H: TileHeight, APanel: PanelColumns, Panel: PanelRows>(
+        _: V.Type, _: H.Type, _ k: Int, _ a: APanel, _ b: Panel, _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int,
+        columns: Int, accumulate: Bool) where V.Scalar == Float {
         let width = V.scalarCount, bytes = MemoryLayout<V>.size
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -389,13 +399,18 @@ enum PackedFloatGemm {
             let b0 = row.loadUnaligned(as: V.self), b1 = row.loadUnaligned(fromByteOffset: bytes, as: V.self)
             var s = V(repeating: a.value(p, 0)); c00.addProduct(s, b0); c01.addProduct(s, b1)
             s = V(repeating: a.value(p, 1)); c10.addProduct(s, b0); c11.addProduct(s, b1)
-            s = V(repeating: a.value(p, 2)); c20.addProduct(s, b0); c21.addProduct(s, b1)
-            s = V(repeating: a.value(p, 3)); c30.addProduct(s, b0); c31.addProduct(s, b1)
-            s = V(repeating: a.value(p, 4)); c40.addProduct(s, b0); c41.addProduct(s, b1)
-            s = V(repeating: a.value(p, 5)); c50.addProduct(s, b0); c51.addProduct(s, b1)
+            if H.rows > 2 {
+                s = V(repeating: a.value(p, 2)); c20.addProduct(s, b0); c21.addProduct(s, b1)
+                s = V(repeating: a.value(p, 3)); c30.addProduct(s, b0); c31.addProduct(s, b1)
+            }
+            if H.rows > 4 {
+                s = V(repeating: a.value(p, 4)); c40.addProduct(s, b0); c41.addProduct(s, b1)
+                s = V(repeating: a.value(p, 5)); c50.addProduct(s, b0); c51.addProduct(s, b1)
+            }
         }
-        if rows == mr && columns == 2 * width {
+        if columns == 2 * width {
             @inline(__always) func store(_ r: Int, _ lo: V, _ hi: V) {
+                guard r < rows else { return }
                 let row = UnsafeMutableRawPointer(c + r * ldc)
                 var lo = lo, hi = hi
                 if accumulate {
@@ -422,6 +437,12 @@ enum PackedFloatGemm {
         }
     }
 }
+
+/// The rows of C a micro-kernel computes: six, or fewer for a tile at A's lower edge.
+protocol TileHeight { static var rows: Int { get } }
+enum TwoRows: TileHeight { static var rows: Int { 2 } }
+enum FourRows: TileHeight { static var rows: Int { 4 } }
+enum SixRows: TileHeight { static var rows: Int { 6 } }
 
 /// Where the micro-kernel finds row p of its panel of B (nr floats, contiguous).
 protocol PanelRows {
