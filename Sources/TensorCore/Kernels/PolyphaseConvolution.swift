@@ -62,7 +62,7 @@ extension ConvolutionKernels {
                 let (phases, x) = pointers.value
                 forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * inner.inputChannels * phaseStride) { input, phase in
                     let (pixels, row) = (x + input, phases + phase)
-                    forEachColumn(phaseStride: phaseStride, skipping: 0..<0) { w, offset in pixels[w] = row[offset] }
+                    forEachColumn(phaseStride: phaseStride) { w, offset in pixels[w] = row[offset] }
                 }
             }
         }
@@ -88,7 +88,7 @@ extension ConvolutionKernels {
         /// in phase b = 0: column w is position v = (w + p) / s of phase b = (w + p) mod s, at
         /// b · `phaseStride` + v.
         @inline(__always)
-        private func forEachColumn(phaseStride: Int, skipping skipped: Range<Int>, _ body: (_ column: Int, _ offset: Int) -> Void) {
+        private func forEachColumn(phaseStride: Int, skipping skipped: Range<Int> = 0..<0, _ body: (_ column: Int, _ offset: Int) -> Void) {
             let (s, p) = (g.stride, g.padding)
             @inline(__always) func run(_ columns: Range<Int>) {
                 var (v, b) = ((columns.lowerBound + p) / s, (columns.lowerBound + p) % s)
