@@ -92,7 +92,7 @@ let package = Package(
         chapter("Diffusion", in: "04-Diffusion", dependencies: imageChapterDependencies),
         chapter("Flow", in: "05-Flow", dependencies: imageChapterDependencies),
         chapter("Practice", in: "06-Practice",
-                dependencies: imageChapterDependencies + ["GAN", "VAE", "Diffusion",
+                dependencies: imageChapterDependencies + ["GAN", "VAE", "Flow",
                                                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "Sample",

@@ -131,32 +131,51 @@ do {
     /*:
      ## 2.4 · Training
 
-     Adam with learning rate $2\cdot10^{-4}$ and $\beta = (0.5, 0.999)$, as the source sets it; a lower
-     $\beta_1$ than usual keeps the momentum from carrying either player too far in a game whose
-     target keeps moving. A fixed batch of noise is drawn once and pushed through the generator after
-     every epoch, so the pictures show one set of samples maturing. A checkpoint is written after every
-     epoch and where a `--minutes` budget ends; `--resume` picks up from the last one.
+     Adam with $\beta = (0.5, 0.999)$, as the source sets it; a lower $\beta_1$ than usual keeps the
+     momentum from carrying either player too far in a game whose target keeps moving. The source's
+     learning rate, $2\cdot10^{-4}$, is for its full widths (and `--full` keeps it); the narrowed
+     network trains stably at four times that, $8\cdot10^{-4}$, and gets much further in the same
+     steps: measured on this network with 1,000 samples, FID-FMNIST (below) after 1,172 steps was 31
+     with the larger rate and 88 with the source's, both with the average that follows.
+
+     We also keep an **exponential moving average** of the generator's weights,
+     $\bar\theta \leftarrow \lambda\bar\theta + (1-\lambda)\theta$ after every step, with $\lambda = 0.99$
+     (it spans about the last hundred steps), and draw every picture and score below with $\bar\theta$. The
+     generator chases a discriminator that keeps moving, so its weights circle around a good point
+     rather than settle on it, and their average sits closer to the middle (Yazıcı et al., 2019).
+     Averaging costs one pass over the weights per step and changes nothing in the game itself.
+
+     A fixed batch of noise is drawn once and pushed through the generator after every epoch, so the
+     pictures show one set of samples maturing. A checkpoint, with the averaged weights, is written
+     after every epoch and where a `--minutes` budget ends; `--resume` picks up from the last one.
      */
     let epochs = options.epochs ?? options.choose(quick: 2, standard: 2, full: 15)
     let batchSize = 64
     let loader = DataLoader(
         training, batchSize: batchSize, shuffle: true, dropLast: true, seed: options.seed)
     let fixedNoise = Tensor.randomNormal([64, latentCount, 1, 1], using: &rng)
-    let generatorOptimizer = Adam(generator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
-    let discriminatorOptimizer = Adam(discriminator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
+    let learningRate = options.choose(quick: 8e-4, standard: 8e-4, full: 2e-4)
+    let generatorOptimizer = Adam(generator.parameters, learningRate: learningRate, betas: (0.5, 0.999))
+    let discriminatorOptimizer = Adam(discriminator.parameters, learningRate: learningRate, betas: (0.5, 0.999))
+    let averageDecay = 0.99
+    let generatorAverage = ExponentialMovingAverage(generator.parameters, decay: averageDecay)
     let real = Tensor.ones([batchSize]), fake = Tensor.zeros([batchSize])
     var history: [String: [Double]] = [:]
 
-    /// Samples from `generator` in evaluation mode (BatchNorm uses its running statistics).
-    func sample(_ generator: DCGANGenerator, _ noise: Tensor, labels: [Int]? = nil) -> Tensor {
+    /// Samples from `generator` in evaluation mode (BatchNorm uses its running statistics), with
+    /// the averaged weights when there is an `average`.
+    func sample(_ generator: DCGANGenerator, _ noise: Tensor, labels: [Int]? = nil,
+                average: ExponentialMovingAverage? = nil) -> Tensor {
         generator.eval()
         defer { generator.train() }
-        return withoutGradients { generator(noise, labels: labels) }
+        let draw = { withoutGradients { generator(noise, labels: labels) } }
+        return average.map { $0.withAveragedWeights(draw) } ?? draw()
     }
 
     let dcgan = Checkpoint(
         models: [("generator", generator), ("discriminator", discriminator)],
-        optimizers: [("generator", generatorOptimizer), ("discriminator", discriminatorOptimizer)])
+        optimizers: [("generator", generatorOptimizer), ("discriminator", discriminatorOptimizer)],
+        averages: [("generator", generatorAverage)])
     let dcganPlan = TrainingPlan(epochs: epochs, stepsPerEpoch: loader.batchCount)
     let dcganTraining = try notebook.train("DCGAN", dcgan, file: "dcgan.safetensors", plan: dcganPlan,
                                            label: { "epoch \($0 + 1)/\(epochs)" },
@@ -182,6 +201,7 @@ do {
         generatorOptimizer.zeroGrad()
         generatorLoss.backward()
         generatorOptimizer.step()
+        generatorAverage.update()
         discriminator.setRequiresGrad(true)
 
         let dOfX = realScores.sigmoid().mean().item, dOfGz = fakeScores.sigmoid().mean().item
@@ -190,7 +210,7 @@ do {
         for (key, value) in metrics { history[key, default: []].append(value) }
         return metrics
     } afterEpoch: { epoch, complete in
-        let samples = sample(generator, fixedNoise)
+        let samples = sample(generator, fixedNoise, average: generatorAverage)
         let when = complete ? "after" : "where the budget ended, in"
         try notebook.figure("epoch-\(epoch + 1)",
                             Bitmap(grid: samples, range: .minusOneToOne, columns: 8, scale: 2),
@@ -214,7 +234,8 @@ do {
                         Bitmap(tiling: epochRows, columns: 1, padding: 0,
                                rowLabels: epochRows.indices.map { "EPOCH \($0 + 1)" }),
                         caption: "The fixed noise, epoch by epoch", preview: false)
-    let finalSamples = sample(generator, Tensor.randomNormal([100, latentCount, 1, 1], using: &rng))
+    let finalSamples = sample(
+        generator, Tensor.randomNormal([100, latentCount, 1, 1], using: &rng), average: generatorAverage)
     try notebook.figure("samples",
                         Bitmap(grid: finalSamples, range: .minusOneToOne, columns: 10, scale: 2),
                         caption: "New samples from the trained generator")
@@ -232,7 +253,8 @@ do {
     }, alongAxis: 1).reshaped([60, latentCount, 1, 1])  // row r: z₀[r] → z₁[r]
     try notebook.figure(
         "interpolation",
-        Bitmap(grid: sample(generator, path), range: .minusOneToOne, columns: 10, scale: 2),
+        Bitmap(grid: sample(generator, path, average: generatorAverage), range: .minusOneToOne,
+               columns: 10, scale: 2),
         caption: "Straight lines in noise space, one per row")
 
     /*:
@@ -289,7 +311,8 @@ do {
     let evaluator = try Evaluator.standard()
     let scoredCount = options.choose(quick: 500, standard: 5000, full: 10_000)
     let scoredSamples = sample(
-        generator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng))
+        generator, Tensor.randomNormal([scoredCount, latentCount, 1, 1], using: &rng),
+        average: generatorAverage)
     let dcganScore = try evaluator.score(scoredSamples)
     let dcganShares = try evaluator.precisionRecall(of: scoredSamples, seed: options.seed)
     let floorScore = try evaluator.floor(sampleCount: scoredCount, seed: options.seed)
@@ -315,7 +338,8 @@ do {
 
     /*:
      The default run's narrowed DCGAN, after two epochs, is far from the floor. Width and training time
-     are what is missing, not the method: a `--full` run (the source's widths, 15 epochs) reached
+     are what is missing, not the method: a `--full` run (the source's widths and learning rate, 15
+     epochs, sampled with its last weights rather than their average) reached
      FID-FMNIST 1.76 on 10,000 samples against a floor of
      0.19, covering the ten classes almost exactly evenly (evenness 0.999).
      */
@@ -452,16 +476,18 @@ do {
     let conditionalDiscriminator = DCGANDiscriminator(
         widths: widths.discriminator, imageChannels: 1, classCount: classCount, using: &rng)
     let conditionalGeneratorOptimizer = Adam(
-        conditionalGenerator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
+        conditionalGenerator.parameters, learningRate: learningRate, betas: (0.5, 0.999))
     let conditionalDiscriminatorOptimizer = Adam(
-        conditionalDiscriminator.parameters, learningRate: 2e-4, betas: (0.5, 0.999))
+        conditionalDiscriminator.parameters, learningRate: learningRate, betas: (0.5, 0.999))
+    let conditionalAverage = ExponentialMovingAverage(conditionalGenerator.parameters, decay: averageDecay)
     let conditionalEpochs = options.choose(quick: 1, standard: 2, full: 5)
     var conditionalHistory: [String: [Double]] = [:]
 
     let conditional = Checkpoint(
         models: [("generator", conditionalGenerator), ("discriminator", conditionalDiscriminator)],
         optimizers: [("generator", conditionalGeneratorOptimizer),
-                     ("discriminator", conditionalDiscriminatorOptimizer)])
+                     ("discriminator", conditionalDiscriminatorOptimizer)],
+        averages: [("generator", conditionalAverage)])
     try notebook.train("conditional GAN", conditional, file: "cgan.safetensors",
                        plan: TrainingPlan(epochs: conditionalEpochs, stepsPerEpoch: loader.batchCount),
                        label: { "conditional epoch \($0 + 1)/\(conditionalEpochs)" }, generator: &rng,
@@ -483,6 +509,7 @@ do {
         conditionalGeneratorOptimizer.zeroGrad()
         generatorLoss.backward()
         conditionalGeneratorOptimizer.step()
+        conditionalAverage.update()
         conditionalDiscriminator.setRequiresGrad(true)
         history["D loss", default: []].append(discriminatorLoss.item)
         return [("D loss", discriminatorLoss.item), ("G loss", generatorLoss.item)]
@@ -495,7 +522,7 @@ do {
     // [100, 100, 1, 1]
     let rowNoise = Tensor.concatenate([Tensor](repeating: columnNoise, count: classCount), alongAxis: 0)
     let rowLabels = (0..<classCount).flatMap { [Int](repeating: $0, count: 10) }
-    let byClass = sample(conditionalGenerator, rowNoise, labels: rowLabels)
+    let byClass = sample(conditionalGenerator, rowNoise, labels: rowLabels, average: conditionalAverage)
     try notebook.figure(
         "conditional",
         Bitmap(grid: byClass, range: .minusOneToOne, columns: 10, scale: 2,

@@ -33,7 +33,7 @@ do {
         trainings: [
             ("plane flow", 0.03), ("flow U-Net", 0.33), ("diffusion U-Net", 0.33),
             ("reflow", 0.15), ("VAE", 0.13), ("latent flow", 0.03),
-        ])
+        ], main: "flow U-Net")
     var rng = RandomGenerator(seed: options.seed)
 
     /*:

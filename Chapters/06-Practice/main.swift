@@ -8,7 +8,7 @@
 
  It uses the models the earlier chapters trained, from their checkpoints under `output/`. A model
  that is missing is trained first by its chapter, on a budget this chapter states before it starts
- (six minutes of training in all unless `--minutes` says otherwise). The run prints how long each
+ (6.5 minutes in each of two lanes unless `--minutes` says otherwise). The run prints how long each
  part takes on your machine: `swift run -c release Practice`. `--quick` is a smoke test that trains
  three tiny models of its own.
  */
@@ -86,11 +86,15 @@ do {
     /*:
      ## 6.1 · The three models
 
-     Each chapter left its trained model in a checkpoint: the DCGAN's generator (chapter 2), the VAE
-     (chapter 3) and the diffusion U-Net with its averaged weights (chapter 4). Each checkpoint also
-     records which model it holds and the configuration that built it (widths, latent size, classes),
-     so `SavedGenerator` rebuilds that network and loads the weights into it — the same loader
-     behind the `Sample` tool (`swift run -c release Sample --checkpoint output/04-Diffusion/diffusion.safetensors`).
+     Each chapter left its trained model in a checkpoint: the DCGAN's generator with its averaged
+     weights (chapter 2), the VAE (chapter 3), and for the diffusion family chapter 5's flow U-Net,
+     with its averaged weights too. That is chapter 4's U-Net trained on straight paths from data to
+     noise, $x_t = (1 - t)\thinspace x_0 + t\thinspace\epsilon$: a Gaussian diffusion model in all but
+     its schedule and the quantity it predicts, and in chapter 5's comparison the one of the two that
+     got further in the same number of steps. Each checkpoint also records which model it holds and
+     the configuration that built it (widths, latent size, classes), so `SavedGenerator` rebuilds
+     that network and loads the weights into it — the same loader behind the `Sample` tool
+     (`swift run -c release Sample --checkpoint output/05-Flow/flow.safetensors`).
      */
     /// A chapter whose trained model this chapter uses; when the model has to be trained first,
     /// the lane it trains in and its share of that lane's budget.
@@ -99,11 +103,11 @@ do {
     }
     let sources = [
         SourceChapter(executable: "GAN", folder: "02-GAN",
-                      checkpoint: "dcgan.safetensors", lane: 0, share: 0.6),
+                      checkpoint: "dcgan.safetensors", lane: 0, share: 0.45),
         SourceChapter(executable: "VAE", folder: "03-VAE",
-                      checkpoint: "vae.safetensors", lane: 0, share: 0.4),
-        SourceChapter(executable: "Diffusion", folder: "04-Diffusion",
-                      checkpoint: "diffusion.safetensors", lane: 1, share: 1),
+                      checkpoint: "vae.safetensors", lane: 0, share: 0.55),
+        SourceChapter(executable: "Flow", folder: "05-Flow",
+                      checkpoint: "flow.safetensors", lane: 1, share: 1),
     ]
     let defaultRoot = options.mode == .quick
         ? notebook.outputDirectory.appendingPathComponent("chapters").path : "output"
@@ -111,11 +115,11 @@ do {
 
     /*:
      A missing model is trained first, by its own chapter: `--train-only` runs the chapter's training
-     of its main model and stops. The trainings run in two lanes side by side — the GAN and then the
-     VAE in one, the diffusion model in the other — each lane with half the cores. On two cores that
+     of its main model and stops (chapter 5 trains its small 2-D flow on the way, in seconds). The
+     trainings run in two lanes side by side — the GAN and then the VAE in one, the flow U-Net in the other — each lane with half the cores. On two cores that
      does more work in the same time than one training after another on both: a step of these small
      networks keeps two threads busy only part of the time (two threads train them 1.3–1.5 times as
-     fast as one). In the default mode each lane trains for `--minutes` (six unless told otherwise),
+     fast as one). In the default mode each lane trains for `--minutes` (6.5 unless told otherwise),
      shared among its models, so that a first run ends within minutes; the chapters themselves, run
      in full, train longer and score better. `--quick` trains tiny versions; `--full` runs the
      chapters' full trainings, which take hours.
@@ -126,7 +130,7 @@ do {
     }
     if !missing.isEmpty {
         let lanes = Dictionary(grouping: missing, by: \.lane).sorted { $0.key < $1.key }.map(\.value)
-        let laneMinutes = options.minutes ?? (options.mode == .standard ? 6 : nil)
+        let laneMinutes = options.minutes ?? (options.mode == .standard ? 6.5 : nil)
         let threads = max(1, Parallel.threadCount / lanes.count)
         /// The minutes of each model in `lane`: the lane's budget in proportion to the shares.
         func budgets(_ lane: [SourceChapter]) -> [Double?] {
@@ -185,27 +189,29 @@ do {
         notebook.show("\(chapter.executable): \(models.last!.model.summary), from \(url.relativePath)")
     }
     /*:
-     Chapter 5's flow models join the comparison when its checkpoints are there; they are not
-     trained here, because that chapter's run is mostly the measuring it does on them.
+     Chapter 4's diffusion model and chapter 5's latent flow join the comparison when their
+     checkpoints are there; they are not trained here.
      */
-    let flowFolder = checkpointRoot.appendingPathComponent("05-Flow")
-    var flowModels: [(name: String, model: SavedGenerator, trainingSeconds: Double?)] = []
-    for (name, file) in [("Flow", "flow.safetensors"), ("Latent flow", "latent-flow.safetensors")] {
-        let url = flowFolder.appendingPathComponent(file)
-        guard FileManager.default.fileExists(atPath: url.path) else { continue }
-        flowModels.append((name, try SavedGenerator.load(from: url),
-                           TrainingRecord.read(for: url)?.seconds))
-        notebook.show("\(name): \(flowModels.last!.model.summary), from \(url.relativePath)")
+    var optionalModels: [(name: String, model: SavedGenerator, trainingSeconds: Double?)] = []
+    for (name, executable, folder, file) in [
+        ("Diffusion", "Diffusion", "04-Diffusion", "diffusion.safetensors"),
+        ("Latent flow", "Flow", "05-Flow", "latent-flow.safetensors"),
+    ] {
+        let url = checkpointRoot.appendingPathComponent("\(folder)/\(file)")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            notebook.show("no \(url.relativePath): `swift run -c release \(executable)` trains it, "
+                          + "and it joins the table")
+            continue
+        }
+        optionalModels.append((name, try SavedGenerator.load(from: url),
+                               TrainingRecord.read(for: url)?.seconds))
+        notebook.show("\(name): \(optionalModels.last!.model.summary), from \(url.relativePath)")
     }
-    if flowModels.isEmpty {
-        notebook.show("no checkpoint of chapter 5's flow models in \(flowFolder.relativePath): "
-                      + "`swift run -c release Flow` trains them, and they join the table")
-    }
-    let (gan, vae, diffusionModel) = (models[0].model, models[1].model, models[2].model)
+    let (gan, vae, flow) = (models[0].model, models[1].model, models[2].model)
     guard case .gan(let ganGenerator) = gan, case .vae(let autoencoder) = vae,
-          case .diffusion(let unet) = diffusionModel else {
+          case .flow(let flowNetwork) = flow else {
         throw ChapterError(
-            "the checkpoints do not hold a GAN, a VAE and a diffusion model in that order")
+            "the checkpoints do not hold a GAN, a VAE and a flow model in that order")
     }
 
     /*:
@@ -216,12 +222,13 @@ do {
      number of samples (with the floor of that many real images), how many of the ten classes they
      cover, and the two shares of chapter 2 that tell realism from variety: precision, the share of
      samples that lie among real images in the classifier's feature space, and recall, the share of
-     real images that lie among the samples. The diffusion and flow models are sampled as their
-     checkpoints say (chapter 4 chose DDIM in 50 steps), the diffusion model once without a class
-     and once asked for the ten classes in equal numbers with guidance $w = 3$ — a row that uses the
+     real images that lie among the samples. The flow and diffusion models are sampled as their
+     checkpoints say (chapter 5 chose Heun in 8 steps, chapter 4 DDIM in 50), once without a class
+     and once asked for the ten classes in equal numbers with guidance at the scale its chapter's
+     sweep scored best ($w = 1$ for the flow, $w = 3$ for the diffusion model) — rows that use the
      labels, which the GAN and VAE rows do not (their chapters have class-conditional versions too).
      Images from the GAN and VAE are 32×32 (Fashion-MNIST padded by two pixels of background), the
-     diffusion model's 28×28; the classifier behind the score frames 28×28 images the same way.
+     U-Nets' 28×28; the classifier behind the score frames 28×28 images the same way.
      */
     let evaluator = try Evaluator.standard()
     let scoredCount = options.choose(quick: 64, standard: 1000, full: 5000)
@@ -253,21 +260,25 @@ do {
                 "no likelihood, no encoder; training can collapse or diverge"),
         "VAE": ("an encoder, a smooth latent space and a likelihood bound",
                 "blurry samples: the decoder averages what it cannot predict"),
-        "Diffusion": ("stable training, a likelihood bound, one network for many tasks",
+        "Flow": ("stable training, one network for many tasks, a few ODE steps per image",
+                 "still several network passes per image"),
+        "Flow, guided": ("images that look like their class",
+                         "needs labels; less variety as w grows"),
+        "Diffusion": ("a likelihood bound; the noise-predicting original of the flow",
                       "tens to a thousand network passes per image"),
         "Diffusion, guided": ("images that look like their class",
                               "needs labels; less variety as w grows"),
-        "Flow": ("the diffusion model's training, sampled in a few ODE steps",
-                 "still several network passes per image"),
         "Latent flow": ("a small, fast network on 16 numbers per image",
                         "no sharper than its autoencoder's decoder"),
     ]
-    let guidanceScale = 3.0
+    /// The guidance scale whose FID-FMNIST was lowest in each family's chapter.
+    let guidanceScales = ["Flow": 1.0, "Diffusion": 3.0]
+    let contenders = (models + optionalModels).flatMap { name, model, seconds in
+        [(name, model, seconds, nil as Double?)]
+            + (guidanceScales[name].map { [("\(name), guided", model, seconds, $0)] } ?? [])
+    }
     var comparisonRows: [[String]] = []
     var sideBySide: [Bitmap] = []
-    let contenders = models.map({ ($0.name, $0.model, $0.trainingSeconds, nil as Double?) })
-        + [("Diffusion, guided", diffusionModel, models[2].trainingSeconds, guidanceScale)]
-        + flowModels.map({ ($0.name, $0.model, $0.trainingSeconds, nil as Double?) })
     for (name, model, trainingSeconds, guidance) in contenders {
         let timing = try draw(model, name: name, count: 64, guidance: guidance)
         let scored = try draw(model, name: name, count: scoredCount, guidance: guidance)
@@ -298,12 +309,12 @@ do {
     try notebook.figure(
         "side-by-side",
         Bitmap(tiling: sideBySide, columns: 2, padding: 8, scale: 2,
-               captions: ["GAN", "VAE", "DIFFUSION (\(unet.configuration.sampler))",
-                          "DIFFUSION, GUIDED"]
-                   + flowModels.map { "\($0.name) (\($0.model.defaultSampler!))".uppercased() }),
-        caption: "36 of the 64 samples timed from each model: GAN, VAE, diffusion, diffusion "
-            + "asked for classes in turn with guidance w = 3"
-            + (flowModels.isEmpty ? "" : ", and the flow models"))
+               captions: contenders.map { name, model, _, guidance in
+                   (name + (model.defaultSampler.map { " (\($0))" } ?? "")
+                       + (guidance.map { String(format: ", w = %g", $0) } ?? "")).uppercased()
+               }),
+        caption: "36 of the 64 samples timed from each model; the guided ones are asked for the "
+            + "classes in turn")
 
     /*:
      Read the table with the training budgets in mind: the default runs gave each model minutes,
@@ -426,28 +437,23 @@ do {
     }
 
     /*:
-     ## 6.4 · Inpainting with the diffusion model
+     ## 6.4 · Inpainting with the flow model
 
-     Hide part of a test image and ask the model to fill it in. The diffusion model was never trained
-     for this, but its sampler can be steered: run DDPM from noise as usual, and after every step
-     overwrite the pixels we know with the real image noised to that step's level,
-     $x_{t-1} \leftarrow m \odot \big(\sqrt{\bar\alpha_{t-1}}\thinspace x_0 + \sqrt{1-\bar\alpha_{t-1}}\thinspace \epsilon\big) + (1 - m) \odot x_{t-1}$
-     ($m$ = 1 where known). The network sees the known part at the right noise level at every step and
-     denoises the hole to match it. (This is the simplest form of the idea; RePaint improves the seams
-     by going back and forth a few steps.)
+     Hide part of a test image and ask the model to fill it in. The flow model was never trained
+     for this, but its sampler can be steered: run the ODE from noise $\epsilon$ as usual, in many
+     small Euler steps, and after every step overwrite the pixels we know with the point that the
+     real image's own straight line to the same noise has reached,
+     $x_t \leftarrow m \odot \big((1 - t)\thinspace x_0 + t\thinspace\epsilon\big) + (1 - m) \odot x_t$
+     ($m$ = 1 where known). At every step the network sees the known part where a path to this image
+     would be, and moves the hole to match it. (This is the simplest form of the idea; RePaint, for
+     diffusion models, improves the seams by going back and forth a few steps.)
 
      For comparison, the VAE. Encoding the masked image and decoding it only reproduces the hole —
      the VAE learned to give back what it sees. So it gets the same kind of help: start with the hole
      filled with background, then twenty times decode, put back the known pixels, and encode again;
      the known part pulls the code toward images that agree with it. Rows: the original, the masked
-     input, the VAE's fill, the diffusion model's fill.
+     input, the VAE's fill, the flow model's fill.
      */
-    let diffusion = unet.diffusion
-    let noClass = diffusionModel.classCount
-    let unetPredictor: NoisePredictor = { x, steps, _ in
-        unet(x, timesteps: steps,
-             labels: noClass > 0 ? [Int](repeating: noClass, count: x.shape[0]) : nil)
-    }
     let paintCount = options.choose(quick: 4, standard: 8, full: 8)
     let originals = test.images.slice(100..<(100 + paintCount), alongAxis: 0)
         .slice(2..<30, alongAxis: 2).slice(2..<30, alongAxis: 3)  // [n, 1, 28, 28]
@@ -466,27 +472,24 @@ do {
         vaeInpainted = originals * known
             + decoded.slice(2..<30, alongAxis: 2).slice(2..<30, alongAxis: 3) * (1 - known)
     }
-    /// DDPM from noise that, after every step, lets `impose(x, reference)` correct the sample with
-    /// `reference` noised to that step's level — or, after the last step, `reference` itself.
+    let steeredSampler = FlowMatching.Sampler.euler(steps: options.choose(quick: 10, standard: 100, full: 100))
+    /// The flow's ODE from noise ε that, after every step, lets `impose(x, reference at t)` correct the
+    /// sample with the point (1 − t)·reference + t·ε that the reference's own path has reached.
     /// (`nonisolated`, so that the closures it hands the sampler may hold its arguments.)
     nonisolated func sample(_ task: String, imposing reference: Tensor,
                 _ impose: @escaping (_ x: Tensor, _ reference: Tensor) -> Tensor) -> Tensor {
-        let progress = notebook.progress("\(task), DDPM \(diffusion.schedule.stepCount) steps",
-                                         total: diffusion.schedule.stepCount)
+        let progress = notebook.progress("\(task), \(steeredSampler)", total: steeredSampler.steps)
         defer { progress.finish() }
-        return diffusion.sample(
-            from: Tensor.randomNormal(reference.shape, using: &rng), sampler: .ddpm, using: &rng,
-            predictor: unetPredictor, observe: { _ in progress.advance() },
-            constrain: { x, step, rng in
-                let level = step < 0
-                    ? reference
-                    : diffusion.noised(
-                        reference, steps: [Int](repeating: step, count: reference.shape[0]),
-                        noise: Tensor.randomNormal(reference.shape, using: &rng))
-                return impose(x, level)
+        let noise = Tensor.randomNormal(reference.shape, using: &rng)
+        return FlowMatching.sample(
+            from: noise, sampler: steeredSampler, predictor: flowNetwork.predictor,
+            observe: { _ in progress.advance() },
+            constrain: { x, t in
+                let times = [Double](repeating: t, count: reference.shape[0])
+                return impose(x, FlowMatching.interpolated(reference, noise: noise, times: times))
             })
     }
-    let diffusionInpainted = sample("inpainting", imposing: originals) { x, level in
+    let flowInpainted = sample("inpainting", imposing: originals) { x, level in
         level * known + x * (1 - known)
     }
     /// Mean squared error inside the hole, per pixel, on the [−1, 1] scale.
@@ -494,36 +497,37 @@ do {
         (((filled - originals) * (1 - known)) * ((filled - originals) * (1 - known))).sum().item
             / (Double(paintCount) * 14 * 14)
     }
-    let inpaintingRows = [originals, masked, vaeInpainted, diffusionInpainted]
+    let inpaintingRows = [originals, masked, vaeInpainted, flowInpainted]
     try notebook.figure(
         "inpainting",
         Bitmap(grid: Tensor.concatenate(inpaintingRows, alongAxis: 0), range: .minusOneToOne,
                columns: paintCount, scale: 2),
-        caption: "Rows: original, masked, filled by the VAE, filled by the diffusion model")
+        caption: "Rows: original, masked, filled by the VAE, filled by the flow model")
     notebook.table(["fill", "mean squared error in the hole (pixels in [−1, 1])"],
                    [["VAE, decode and re-encode 20 times",
                      String(format: "%.3f", holeError(vaeInpainted))],
-                    ["diffusion, replacement at every step",
-                     String(format: "%.3f", holeError(diffusionInpainted))]])
+                    ["flow, replacement after every step",
+                     String(format: "%.3f", holeError(flowInpainted))]])
 
     /*:
      An error against the hidden truth is a rough judge here: many fills are plausible, and a model
      that commits to one sharp fill (a different collar, a different print) is penalised wherever it
      differs from the truth, while a blurry average is penalised less. Judge with your eyes as well:
      the VAE's fills are smooth and often too dark, because a code that explains the visible pixels
-     need not say much about the hidden ones; the diffusion model's fills continue the garment's
+     need not say much about the hidden ones; the flow model's fills continue the garment's
      edges and texture into the hole.
 
      ## 6.5 · Super-resolution: 14×14 → 28×28
 
      Shrink each test image by averaging 2×2 blocks, then try to recover the original. Classic
      interpolation spreads the known values: *nearest* repeats each pixel, *bilinear* blends the four
-     nearest. The diffusion model can do better than spread: run the sampler, and after every step
-     replace the low-frequency part of $x$ with that of the low-resolution image at the same noise
-     level (Choi et al.'s ILVR). With $\phi$ = average down then repeat up,
-     $x \leftarrow x - \phi(x) + \phi(y_t)$, where $y_t$ is the upscaled low-resolution image noised to
-     the step's level. The final image averages down to *exactly* the low-resolution input, while the
-     network supplies the detail that is consistent with it.
+     nearest. The flow model can do better than spread: run the sampler, and after every step
+     replace the low-frequency part of $x$ with that of the low-resolution image at the same time
+     (Choi et al.'s ILVR, devised for diffusion models). With $\phi$ = average down then repeat up,
+     $x \leftarrow x - \phi(x) + \phi(y_t)$, where $y_t = (1 - t)\thinspace y + t\thinspace\epsilon$ is the
+     upscaled low-resolution image $y$ on its path to the sample's starting noise. The final image
+     averages down to *exactly* the low-resolution input, while the network supplies the detail that
+     is consistent with it.
      */
     let lowResolution = originals.avgPool2d(kernel: 2)  // [n, 1, 14, 14]
     let nearest = lowResolution.upsampledNearest(scale: 2)
@@ -572,22 +576,22 @@ do {
         "super-resolution",
         Bitmap(grid: Tensor.concatenate(superResolutionRows, alongAxis: 0), range: .minusOneToOne,
                columns: paintCount, scale: 2),
-        caption: "Rows: original, nearest, bilinear, diffusion guided by the 14×14 image")
+        caption: "Rows: original, nearest, bilinear, the flow model guided by the 14×14 image")
     notebook.table(["upscaling", "PSNR against the original (dB)"], [
         ["nearest", String(format: "%.2f", psnr(nearest))],
         ["bilinear", String(format: "%.2f", psnr(bilinear))],
-        ["diffusion (ILVR)", String(format: "%.2f", psnr(superResolved))],
+        ["flow (ILVR)", String(format: "%.2f", psnr(superResolved))],
     ])
-    notebook.show("the diffusion result averages down to the low-resolution input within "
+    notebook.show("the flow model's result averages down to the low-resolution input within "
         + "\(String(format: "%.1e", consistency))")
     notebook.record(metric: "super-resolution largest deviation from the low-resolution input",
                     consistency)
-    notebook.record(metric: "super-resolution PSNR diffusion", psnr(superResolved))
+    notebook.record(metric: "super-resolution PSNR flow", psnr(superResolved))
     notebook.record(metric: "super-resolution PSNR bilinear", psnr(bilinear))
 
     /*:
      Nearest and bilinear upscaling cannot create detail, only spread it: the first gives blocks,
-     the second blur. The guided diffusion model draws edges and prints that the 14×14 image only
+     the second blur. The guided flow model draws edges and prints that the 14×14 image only
      hints at. Pixel-wise scores like PSNR usually favour the safe, blurry average, so a sharp guess
      is not guaranteed to win on them; where its detail is right in kind but wrong in place, it
      loses. This is why image generation is judged with distribution scores like FID and with human

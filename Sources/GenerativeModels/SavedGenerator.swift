@@ -87,7 +87,7 @@ public enum SavedGenerator {
         }
         switch kind {
         case DCGANGenerator.Configuration.kind:
-            return .gan(try Checkpoint.restore(DCGANGenerator.self, named: name, from: file, url: url))
+            return .gan(try averaged(DCGANGenerator.self))
         case VariationalAutoencoder.Configuration.kind:
             return .vae(try Checkpoint.restore(VariationalAutoencoder.self, named: name, from: file, url: url))
         case TinyUNet.Configuration.kind: return .diffusion(try averaged(TinyUNet.self))

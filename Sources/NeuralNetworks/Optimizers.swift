@@ -164,7 +164,8 @@ public final class Adam: Optimizer {
 
 /// A slowly moving copy of the weights, shadow ← d·shadow + (1 − d)·p after each step, with d
 /// warming up to `decay` (see ``decay(atUpdate:)``).
-/// Diffusion models sample from these averaged weights: they are smoother than the last step's.
+/// The diffusion and flow models and the DCGAN generator sample from these averaged weights: they
+/// sit nearer the middle of where the last steps wandered than the last step does.
 public final class ExponentialMovingAverage {
     public let parameters: [Tensor]
     /// The decay the average settles at.

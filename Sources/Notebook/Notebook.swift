@@ -19,6 +19,8 @@ public final class Notebook {
     private var metrics: [String: Double] = [:]
     /// The models the chapter trains, in order, each with its share of a `--minutes` budget.
     let trainings: [(name: String, share: Double)]
+    /// The trainings the chapter declared before its main model's, which `--train-only` runs in full.
+    let trainingsBeforeMain: [String]
     /// What each training may spend in this run, by name.
     let budgets: [String: TrainingBudget]
     /// What the trainings did, in order, for the manifest and the `--steps` that repeats the run.
@@ -30,17 +32,23 @@ public final class Notebook {
     /// Starts a chapter: applies `--threads`, creates the output folder and prints the title.
     /// `trainings` names the models the chapter trains with ``train(_:_:file:plan:label:generator:series:line:step:afterEpoch:)``,
     /// in order, each with its share of a `--minutes` budget (the shares add up to at most 1).
+    /// `main` names the chapter's main model, the one `--train-only` trains (the first by default).
     /// `source` is the chapter's file (`#filePath` by default).
     /// - Throws: ``ChapterError`` when `--steps` does not give one count per training.
     public init(chapter: String, title: String, options: RunOptions, trainings: [(name: String, share: Double)] = [],
-                source: String = #filePath) throws {
+                main: String? = nil, source: String = #filePath) throws {
         require(trainings.allSatisfy { $0.share > 0 } && trainings.map(\.share).reduce(0, +) <= 1 + 1e-9,
                 "Notebook: training shares must be positive and add up to at most 1, got \(trainings.map(\.share))")
+        let names = trainings.map(\.name)
+        require(main.map(names.contains) ?? true, "Notebook: the main model '\(main ?? "")' is not among the trainings \(names)")
+        if options.trainOnly && trainings.isEmpty { throw ChapterError("--train-only: this chapter trains no model of its own") }
+        let mainIndex = main.flatMap(names.firstIndex(of:)) ?? 0
         self.chapter = chapter
         self.options = options
-        // With --train-only the main model is all that is trained, and it has the whole budget.
-        self.trainings = options.trainOnly ? trainings.prefix(1).map { ($0.name, 1) } : trainings
-        if options.trainOnly && trainings.isEmpty { throw ChapterError("--train-only: this chapter trains no model of its own") }
+        trainingsBeforeMain = Array(names.prefix(mainIndex))
+        // With --train-only the main model is all that is budgeted, and it has the whole budget; the
+        // trainings before it (small models the chapter needs on the way) run in full.
+        self.trainings = options.trainOnly ? [(names[mainIndex], 1)] : trainings
         if let steps = options.steps?.counts, steps.count != self.trainings.count {
             let names = trainings.map(\.name).joined(separator: ", ")
             throw ChapterError(trainings.isEmpty ? "--steps: this chapter trains no model of its own"

@@ -32,7 +32,7 @@ public struct RunOptions: ParsableArguments, Sendable {
                                valueName: "n,n,…"))
     public var steps: StepCounts?
 
-    @Flag(help: "Train only the chapter's main model (the first it trains), on the whole budget, then stop: what Practice runs for a missing checkpoint.")
+    @Flag(help: "Train only the chapter's main model, on the whole budget, then stop: what Practice runs for a missing checkpoint.")
     public var trainOnly = false
 
     @Option(help: "Folder for figures, checkpoints and the transcript (default: output/<chapter>).")

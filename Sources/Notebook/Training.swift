@@ -65,7 +65,7 @@ extension Notebook {
     /// returns the metrics to show on the bar; `afterEpoch` runs at the end of each epoch, and of a
     /// last epoch the budget cut short (`complete` false), before its checkpoint is saved — the
     /// place for per-epoch figures.
-    /// With `--train-only`, the run ends (``finish()``, exit status 0) after the first training.
+    /// With `--train-only`, the run ends (``finish()``, exit status 0) after the main model's training.
     /// - Throws: what `step` and `afterEpoch` throw, or a checkpoint error (see ``Checkpoint/runSteps``).
     @discardableResult
     public func train(_ name: String, _ state: Checkpoint, file: String, plan: TrainingPlan,
@@ -73,7 +73,9 @@ extension Notebook {
                       series: inout [String: [Double]], line: Int = #line,
                       step body: (TrainingStep, inout RandomGenerator, inout [String: [Double]]) throws -> [(String, Double)],
                       afterEpoch: (_ epoch: Int, _ complete: Bool) throws -> Void = { _, _ in }) throws -> TrainingOutcome {
-        guard let budget = budgets[name] else {
+        // Under --train-only, a training before the main one runs in full and is not the run's outcome.
+        let onTheWay = options.trainOnly && trainingsBeforeMain.contains(name)
+        guard let budget = budgets[name] ?? (onTheWay ? TrainingBudget() : nil) else {
             preconditionFailure("Notebook.train: '\(name)' is not among the trainings the chapter declared: \(trainings.map(\.name))")
         }
         let url = outputDirectory.appendingPathComponent(file)
@@ -145,6 +147,7 @@ extension Notebook {
             if !outcome.isComplete { summary += budget.seconds != nil ? ", where its budget ended" : " (--steps)" }
         }
         show(summary, line: line)
+        if onTheWay { return outcome }
         outcomes.append(outcome)
         if options.trainOnly {                      // the main model is trained: the run ends here
             try finish()
@@ -156,6 +159,6 @@ extension Notebook {
 
 /// What one training may spend: a share of `--minutes`, or the count `--steps` gives it.
 struct TrainingBudget: Equatable {
-    var seconds: Double?
-    var steps: Int?
+    var seconds: Double? = nil
+    var steps: Int? = nil
 }

@@ -6,9 +6,17 @@ import TensorCore
     @Test func quickRunTrainsAndScores() throws {
         try ChapterRun.quick("GAN", seed: 1, writing: ["real.png", "epoch-1.png", "epochs.png", "samples.png", "interpolation.png", "losses.svg",
                                                      "discriminator-outputs.svg", "wgan-gp-samples.png", "wgan-gp-curves.svg",
-                                                     "conditional.png", "transcript.json"]) { _, m in
+                                                     "conditional.png", "transcript.json"]) { run, m in
             #expect(m["DCGAN FID-FMNIST"].map { $0.isFinite && $0 > 0 } == true)
             #expect(m["floor FID-FMNIST"]! < m["DCGAN FID-FMNIST"]!, "real images must score better than a few seconds of training")
+            // Both generators keep an average of their weights beside the trained ones.
+            for file in ["dcgan.safetensors", "cgan.safetensors"] {
+                let checkpoint = try SafeTensors(contentsOf: run.output.appendingPathComponent(file))
+                let weights = checkpoint.tensors.filter {                   // parameters, not BatchNorm's running statistics
+                    $0.name.hasPrefix("generator.") && ($0.name.hasSuffix(".weight") || $0.name.hasSuffix(".bias"))
+                }.count
+                #expect(weights > 0 && checkpoint.tensors.filter { $0.name.hasPrefix("ema.generator.") }.count == weights, "\(file)")
+            }
         }
     }
 

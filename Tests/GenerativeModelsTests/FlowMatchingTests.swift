@@ -61,6 +61,24 @@ import TestSupport
         #expect(FlowMatching.Sampler.heun(steps: 0).problem != nil && FlowMatching.Sampler.euler(steps: 3).description == "Euler-3")
     }
 
+    /// Inpainting by replacement: after every step the known values are put back at the point their
+    /// straight line has reached, (1 − t)·known + t·noise; the result keeps them exactly and the
+    /// point-mass field fills in the rest.
+    @Test func constrainedSamplingKeepsTheKnownValues() {
+        var rng = RandomGenerator(seed: 5)
+        let noise = Tensor.randomNormal([1, 4], dtype: .float64, using: &rng)
+        let c = Tensor([0.25, -0.5, 0.75, 0], shape: [1, 4], dtype: .float64)
+        let known = Tensor([0.9, 0.9, 0.9, 0.9], shape: [1, 4], dtype: .float64)      // disagrees with the field on purpose
+        let mask = Tensor([1, 0, 0, 1], shape: [1, 4], dtype: .float64)
+        var times: [Double] = []
+        let result = FlowMatching.sample(from: noise, sampler: .euler(steps: 4), predictor: pointMass(c), constrain: { x, t in
+            times.append(t)
+            return FlowMatching.interpolated(known, noise: noise, times: [t]) * mask + x * (1 - mask)
+        }).doubles
+        #expect(times == [0.75, 0.5, 0.25, 0])
+        #expect(result[0] == 0.9 && result[3] == 0.9 && abs(result[1] + 0.5) < 1e-12 && abs(result[2] - 0.75) < 1e-12, "\(result)")
+    }
+
     /// One-dimensional Gaussian data N(μ, s²): the marginal velocity is −μ + (t − (1 − t)s²)/σ_t² ·
     /// (x − (1 − t)μ) with σ_t² = (1 − t)²s² + t², and the ODE takes the noise z to μ + s·z. Heun's
     /// error falls with the square of the step, Euler's only in proportion; and these paths bend.

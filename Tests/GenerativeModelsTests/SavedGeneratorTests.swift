@@ -35,6 +35,25 @@ import NeuralNetworks
         #expect(throws: SavedGeneratorError.self) { try savedVAE.sample(count: 2, labels: [1, 2], using: &draw) }
     }
 
+    /// The DCGAN generator is restored with its averaged weights when the checkpoint kept them,
+    /// and with its trained ones when it did not.
+    @Test func ganCheckpointSamplesWithTheAveragedWeights() throws {
+        var rng = RandomGenerator(seed: 0)
+        let generator = DCGANGenerator(latentCount: 4, widths: [8, 4, 4], using: &rng)
+        let average = ExponentialMovingAverage(generator.parameters, decay: 0.5)
+        for parameter in generator.parameters { parameter.assign(parameter * 2) }
+        average.update()                                                      // shadows = 1.9 × the initial weights
+        let (averaged, plain) = (temporaryFile(), temporaryFile())
+        defer { for file in [averaged, plain] { try? FileManager.default.removeItem(at: file) } }
+        try Checkpoint(models: [("generator", generator)], averages: [("generator", average)]).save(to: averaged, generator: rng)
+        try Checkpoint(models: [("generator", generator)]).save(to: plain, generator: rng)
+        guard case .gan(let restored) = try SavedGenerator.load(from: averaged),
+              case .gan(let trained) = try SavedGenerator.load(from: plain) else { Issue.record("expected GANs"); return }
+        #expect(restored.parameters.map(\.doubles) == average.shadows.map(\.doubles))
+        #expect(trained.parameters.map(\.doubles) == generator.parameters.map(\.doubles))
+        #expect(restored.parameters.map(\.doubles) != trained.parameters.map(\.doubles))
+    }
+
     /// The diffusion U-Net is restored with its averaged weights, not the last trained ones.
     @Test func diffusionCheckpointSamplesWithTheAveragedWeights() throws {
         var rng = RandomGenerator(seed: 0)

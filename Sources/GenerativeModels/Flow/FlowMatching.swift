@@ -109,9 +109,11 @@ public enum FlowMatching {
     // MARK: - Sampling
 
     /// Integrates dx/dt = v(x, t) from the noise `noise` at t = 1 to t = 0 with `sampler`, with no
-    /// gradients recorded; `observe` sees every step.
+    /// gradients recorded; `observe` sees every step. `constrain`, when given, may rewrite x after
+    /// every step; it receives x and the time x has reached (0 after the last step).
     public static func sample(from noise: Tensor, sampler: Sampler, labels: [Int]? = nil, predictor: VelocityPredictor,
-                              observe: ((Step) -> Void)? = nil) -> Tensor {
+                              observe: ((Step) -> Void)? = nil,
+                              constrain: ((_ x: Tensor, _ time: Double) -> Tensor)? = nil) -> Tensor {
         require(sampler.problem == nil, "FlowMatching.sample: \(sampler.problem ?? "")")
         let count = sampler.steps, h = 1 / Double(count), batch = noise.shape[0]
         func times(_ t: Double) -> [Double] { [Double](repeating: t, count: batch) }
@@ -125,6 +127,7 @@ public enum FlowMatching {
                     velocity = (velocity + predictor(trial, times(next), labels)) * 0.5
                 }
                 x = x - velocity * (t - next)
+                if let constrain { x = constrain(x, next) }
                 observe?(Step(index: index + 1, count: count, time: next, x: x, velocity: velocity))
             }
             return x
