@@ -320,12 +320,13 @@ do {
      Read the table with the training budgets in mind: the default runs gave each model minutes,
      not the days such models get elsewhere. The GAN makes the most of its minutes: one pass per
      image, crisp images of every kind. The VAE draws as fast and covers every class, but its
-     Gaussian decoder blurs, and the score sees it. The diffusion model is the slowest to train and to
-     sample, and without a class its DDIM samples are the roughest here: a network that must denoise
-     at every noise level needs more than three epochs, and it learned its unconditional mode from
-     only the fifth of the batches whose labels were dropped. Asked for classes with guidance, the
-     same network draws the best images of the table. That is the pattern of the field in small:
-     diffusion models cost more and scale best, and guidance is much of what makes them good.
+     Gaussian decoder blurs, and the score sees it. The flow model costs the most per training step
+     and per image, and without a class its samples are the roughest here: a network that must give
+     the velocity at every time needs more than a few hundred steps, and it learned its
+     unconditional field from only the fifth of the batches whose labels were dropped. Asked for
+     classes with guidance, the same network's score falls several-fold. That is the pattern of the
+     field in small: diffusion-family models cost more and scale best, and guidance is much of what
+     makes them good.
 
      ## 6.3 · Editing in a latent space
 
