@@ -156,7 +156,8 @@ do {
     let fixedNoise = Tensor.randomNormal([64, latentCount, 1, 1], using: &rng)
     let learningRate = options.choose(quick: 8e-4, standard: 8e-4, full: 2e-4)
     let generatorOptimizer = Adam(generator.parameters, learningRate: learningRate, betas: (0.5, 0.999))
-    let discriminatorOptimizer = Adam(discriminator.parameters, learningRate: learningRate, betas: (0.5, 0.999))
+    let discriminatorOptimizer = Adam(
+        discriminator.parameters, learningRate: learningRate, betas: (0.5, 0.999))
     let averageDecay = 0.99
     let generatorAverage = ExponentialMovingAverage(generator.parameters, decay: averageDecay)
     let real = Tensor.ones([batchSize]), fake = Tensor.zeros([batchSize])
@@ -235,7 +236,8 @@ do {
                                rowLabels: epochRows.indices.map { "EPOCH \($0 + 1)" }),
                         caption: "The fixed noise, epoch by epoch", preview: false)
     let finalSamples = sample(
-        generator, Tensor.randomNormal([100, latentCount, 1, 1], using: &rng), average: generatorAverage)
+        generator, Tensor.randomNormal([100, latentCount, 1, 1], using: &rng),
+        average: generatorAverage)
     try notebook.figure("samples",
                         Bitmap(grid: finalSamples, range: .minusOneToOne, columns: 10, scale: 2),
                         caption: "New samples from the trained generator")
@@ -479,7 +481,8 @@ do {
         conditionalGenerator.parameters, learningRate: learningRate, betas: (0.5, 0.999))
     let conditionalDiscriminatorOptimizer = Adam(
         conditionalDiscriminator.parameters, learningRate: learningRate, betas: (0.5, 0.999))
-    let conditionalAverage = ExponentialMovingAverage(conditionalGenerator.parameters, decay: averageDecay)
+    let conditionalAverage = ExponentialMovingAverage(
+        conditionalGenerator.parameters, decay: averageDecay)
     let conditionalEpochs = options.choose(quick: 1, standard: 2, full: 5)
     var conditionalHistory: [String: [Double]] = [:]
 

@@ -473,7 +473,8 @@ do {
         vaeInpainted = originals * known
             + decoded.slice(2..<30, alongAxis: 2).slice(2..<30, alongAxis: 3) * (1 - known)
     }
-    let steeredSampler = FlowMatching.Sampler.euler(steps: options.choose(quick: 10, standard: 100, full: 100))
+    let steeredSampler = FlowMatching.Sampler.euler(
+        steps: options.choose(quick: 10, standard: 100, full: 100))
     /// The flow's ODE from noise ε that, after every step, lets `impose(x, reference at t)` correct the
     /// sample with the point (1 − t)·reference + t·ε that the reference's own path has reached.
     /// (`nonisolated`, so that the closures it hands the sampler may hold its arguments.)
