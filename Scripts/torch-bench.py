@@ -15,8 +15,8 @@ backward and the optimizer step. The workloads (all float32, NCHW):
                      real and detached fake, G step through D frozen, BCE on logits, Adam 2e-4 (0.5, 0.999)
   vae-step           the source's VAE on 3×32×32, batch 64: MSE (mean) + 1e-3·KL, Adam 1e-3
   ddpm-step          TinyUNet at width 32 on 1×28×28, batch 64, ε-prediction MSE, linear β, Adam 2e-4
-  gan-chapter-step   the GAN chapter's default DCGAN: G 128-64-32, D 32-64-128, 1×32×32, batch 64
-  vae-chapter-step   the VAE chapter's step: 1×32×32, batch 128, ‖x − x̂‖²/(2·0.3²) summed over
+  gan-chapter-step   the GAN chapter's default DCGAN: G 64-32-16, D 16-32-64, 1×32×32, batch 64
+  vae-chapter-step   the VAE chapter's step: 1×32×32, batch 64, ‖x − x̂‖²/(2·0.3²) summed over
                      pixels + KL, both averaged over the batch, Adam 1e-3
   ddpm-chapter-step  TinyUNet at width 16 with ten classes and a null label (dropped with p 0.2),
                      batch 64, Adam 1e-3
@@ -256,9 +256,9 @@ RUNS = {
     "dcgan-step": lambda: bench_dcgan("dcgan-step", (512, 256, 128), 3),
     "vae-step": lambda: bench_vae("vae-step", 3, 64, lambda r, x, m, v: F.mse_loss(r, x) + 1e-3 * kl_divergence(m, v)),
     "ddpm-step": lambda: bench_ddpm("ddpm-step", 32, 0, 2e-4),
-    "gan-chapter-step": lambda: bench_dcgan("gan-chapter-step", (128, 64, 32), 1),
+    "gan-chapter-step": lambda: bench_dcgan("gan-chapter-step", (64, 32, 16), 1),
     "vae-chapter-step": lambda: bench_vae(
-        "vae-chapter-step", 1, 128,
+        "vae-chapter-step", 1, 64,
         lambda r, x, m, v: F.mse_loss(r, x, reduction="sum") / (2 * 0.3 ** 2 * x.shape[0]) + kl_divergence(m, v)),
     "ddpm-chapter-step": lambda: bench_ddpm("ddpm-chapter-step", 16, 10, 1e-3),
     "classifier-step": bench_classifier,

@@ -8,7 +8,7 @@
 
  It uses the models the earlier chapters trained, from their checkpoints under `output/`. A model
  that is missing is trained first by its chapter, on a budget this chapter states before it starts
- (6.5 minutes in each of two lanes unless `--minutes` says otherwise). The run prints how long each
+ (7 minutes in each of two lanes unless `--minutes` says otherwise). The run prints how long each
  part takes on your machine: `swift run -c release Practice`. `--quick` is a smoke test that trains
  three tiny models of its own.
  */
@@ -103,9 +103,9 @@ do {
     }
     let sources = [
         SourceChapter(executable: "GAN", folder: "02-GAN",
-                      checkpoint: "dcgan.safetensors", lane: 0, share: 0.45),
+                      checkpoint: "dcgan.safetensors", lane: 0, share: 0.4),
         SourceChapter(executable: "VAE", folder: "03-VAE",
-                      checkpoint: "vae.safetensors", lane: 0, share: 0.55),
+                      checkpoint: "vae.safetensors", lane: 0, share: 0.6),
         SourceChapter(executable: "Flow", folder: "05-Flow",
                       checkpoint: "flow.safetensors", lane: 1, share: 1),
     ]
@@ -119,7 +119,7 @@ do {
      trainings run in two lanes side by side — the GAN and then the VAE in one, the flow U-Net in the other — each lane with half the cores. On two cores that
      does more work in the same time than one training after another on both: a step of these small
      networks keeps two threads busy only part of the time (two threads train them 1.3–1.5 times as
-     fast as one). In the default mode each lane trains for `--minutes` (6.5 unless told otherwise),
+     fast as one). In the default mode each lane trains for `--minutes` (7 unless told otherwise),
      shared among its models, so that a first run ends within minutes; the chapters themselves, run
      in full, train longer and score better. `--quick` trains tiny versions; `--full` runs the
      chapters' full trainings, which take hours.
@@ -130,7 +130,7 @@ do {
     }
     if !missing.isEmpty {
         let lanes = Dictionary(grouping: missing, by: \.lane).sorted { $0.key < $1.key }.map(\.value)
-        let laneMinutes = options.minutes ?? (options.mode == .standard ? 6.5 : nil)
+        let laneMinutes = options.minutes ?? (options.mode == .standard ? 7 : nil)
         let threads = max(1, Parallel.threadCount / lanes.count)
         /// The minutes of each model in `lane`: the lane's budget in proportion to the shares.
         func budgets(_ lane: [SourceChapter]) -> [Double?] {

@@ -66,7 +66,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
         case .dcganStep: benchDCGAN(timer, widths: [512, 256, 128], imageChannels: 3, name: rawValue)
         case .vaeStep: benchVAE(timer)
         case .ddpmStep: benchDDPM(timer, width: unetWidth)
-        case .ganChapterStep: benchDCGAN(timer, widths: [128, 64, 32], imageChannels: 1, name: rawValue)
+        case .ganChapterStep: benchDCGAN(timer, widths: [64, 32, 16], imageChannels: 1, name: rawValue)
         case .vaeChapterStep: benchChapterVAE(timer)
         case .ddpmChapterStep: benchChapterDDPM(timer)
         case .classifierStep: benchClassifier(timer)
@@ -185,7 +185,7 @@ func benchConv(_ timer: Timer) {
 
 /// One GAN iteration on 64 images of 32×32: the discriminator's step on real and detached fake
 /// images, then the generator's step through the frozen discriminator. `dcgan-step` is the source's
-/// full-width DCGAN on 3 channels; `gan-chapter-step` the GAN chapter's default, 128-64-32 on one.
+/// full-width DCGAN on 3 channels; `gan-chapter-step` the GAN chapter's default, 64-32-16 on one.
 func benchDCGAN(_ timer: Timer, widths: [Int], imageChannels: Int, name: String) {
     var rng = RandomGenerator(seed: 0)
     let batch = 64
@@ -265,7 +265,7 @@ func benchDDPM(_ timer: Timer, width: Int) {
 /// (‖x − x̂‖² / 2s² summed over pixels, plus KL, both averaged over the batch), Adam 10⁻³.
 func benchChapterVAE(_ timer: Timer) {
     var rng = RandomGenerator(seed: 0)
-    let batch = 128, spread = 0.3
+    let batch = 64, spread = 0.3
     let model = VariationalAutoencoder(imageChannels: 1, latentCount: 32, using: &rng)
     log("[params] vae-chapter-step: \(model.parameterCount)")
     let optimizer = Adam(model.parameters, learningRate: 1e-3)
