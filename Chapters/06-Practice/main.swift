@@ -103,9 +103,9 @@ do {
     }
     let sources = [
         SourceChapter(executable: "GAN", folder: "02-GAN",
-                      checkpoint: "dcgan.safetensors", lane: 0, share: 0.4),
+                      checkpoint: "dcgan.safetensors", lane: 0, share: 0.35),
         SourceChapter(executable: "VAE", folder: "03-VAE",
-                      checkpoint: "vae.safetensors", lane: 0, share: 0.6),
+                      checkpoint: "vae.safetensors", lane: 0, share: 0.65),
         SourceChapter(executable: "Flow", folder: "05-Flow",
                       checkpoint: "flow.safetensors", lane: 1, share: 1),
     ]
@@ -116,13 +116,15 @@ do {
     /*:
      A missing model is trained first, by its own chapter: `--train-only` runs the chapter's training
      of its main model and stops (chapter 5 trains its small 2-D flow on the way, in seconds). The
-     trainings run in two lanes side by side — the GAN and then the VAE in one, the flow U-Net in the other — each lane with half the cores. On two cores that
-     does more work in the same time than one training after another on both: a step of these small
-     networks keeps two threads busy only part of the time (two threads train them 1.3–1.5 times as
-     fast as one). In the default mode each lane trains for `--minutes` (7 unless told otherwise),
-     shared among its models, so that a first run ends within minutes; the chapters themselves, run
-     in full, train longer and score better. `--quick` trains tiny versions; `--full` runs the
-     chapters' full trainings, which take hours.
+     trainings run in two lanes side by side — the GAN and then the VAE in one, the flow U-Net in
+     the other — each lane with half the cores. On two cores that does more work in the same time
+     than one training after another on both: a step of these small networks keeps two threads busy
+     only part of the time (two threads train them 1.3–1.5 times as fast as one). In the default
+     mode each lane trains for `--minutes` (7 unless told otherwise), shared among its models, so
+     that a first run ends within minutes; a model that finishes its steps early leaves the minutes
+     it did not use to the next one in its lane. The chapters themselves, run in full, train longer
+     and score better. `--quick` trains tiny versions; `--full` runs the chapters' full trainings,
+     which take hours.
      */
     let missing = sources.filter {
         !FileManager.default.fileExists(
@@ -159,10 +161,14 @@ do {
         let printing = NSLock()
         let failures = LockedList()
         DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+            // A model that trains for less than its budget (it finished its steps) leaves the
+            // rest of its minutes to the next model in its lane.
+            var unusedMinutes = 0.0
             for (chapter, minutes) in jobs[index] {
+                let budget = minutes.map { $0 + unusedMinutes }
                 do {
                     try trainer.train(chapter.executable, folder: chapter.folder,
-                                      minutes: minutes) { line in
+                                      minutes: budget) { line in
                         // The training's own lines (budget, estimate, progress, outcome) and errors,
                         // not the chapter's previews.
                         guard ["steps to train", " steps of ", "in the checkpoint", "budget",
@@ -175,6 +181,11 @@ do {
                 } catch {
                     failures.append("\(error)")
                     return
+                }
+                let checkpoint = checkpointRoot.appendingPathComponent(
+                    "\(chapter.folder)/\(chapter.checkpoint)")
+                if let budget, let trained = TrainingRecord.read(for: checkpoint)?.seconds {
+                    unusedMinutes = max(0, budget - trained / 60)
                 }
             }
         }

@@ -88,8 +88,10 @@ extension Notebook {
 
         /// Says how long the rest will take, from the steps timed so far.
         func announce(from first: Int) {
-            let timed = timedSeconds.count > 1 ? Array(timedSeconds.dropFirst()) : timedSeconds   // the first step allocates and packs
-            let perStep = timed.reduce(0, +) / Double(max(1, timed.count))
+            // The first step allocates and packs; of the rest, the median, which one step slowed by
+            // something else starting on the machine does not sway.
+            let timed = (timedSeconds.count > 1 ? Array(timedSeconds.dropFirst()) : timedSeconds).sorted()
+            let perStep = timed.isEmpty ? 0 : (timed[(timed.count - 1) / 2] + timed[timed.count / 2]) / 2
             let remaining = Double(stepLimit - first) * perStep
             var text = "\(name): \(stepLimit - first) steps to train"
             if first > 0 { text += " (from step \(first + 1))" }
