@@ -37,9 +37,12 @@ import TestSupport
         (batch: 3, inputChannels: 4, outputChannels: 6, size: 32, kernel: 4, stride: 2, padding: 1),
         (batch: 2, inputChannels: 2, outputChannels: 3, size: 12, kernel: 6, stride: 3, padding: 0),
         (batch: 2, inputChannels: 2, outputChannels: 3, size: 15, kernel: 4, stride: 2, padding: 1),
-        // Rows of at least sixteen pixels are dealt to their two phases sixteen at a time, from the
-        // first column or the second, by padding: two vectors and a tail of eight.
+        // Rows are dealt to their two phases (and gathered back) in vectors of eight pairs of
+        // pixels, then four, then pair by pair, from the first column or the second by padding:
+        // 40 columns are 8 + 8 + 4 pairs, 26 are 8 + 4 + 1; above, 32 with padding 1 are a first
+        // pixel, 8 + 4 + 3 pairs and a last pixel, 16 are 4 + 3 and 8 are 3.
         (batch: 2, inputChannels: 3, outputChannels: 5, size: 40, kernel: 4, stride: 2, padding: 0),
+        (batch: 2, inputChannels: 2, outputChannels: 3, size: 26, kernel: 4, stride: 2, padding: 0),
         // Stride 1 on images large enough for shifted windows: the usual padding, none, more than
         // the usual (the adjoint then pads by less), a 1×1 kernel, a 5×5 one, and 7×7 images.
         (batch: 2, inputChannels: 3, outputChannels: 4, size: 17, kernel: 3, stride: 1, padding: 1),

@@ -47,8 +47,8 @@ extension ConvolutionKernels {
                 let (x, planes) = pointers.value
                 forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * samplePhase) { input, phase in
                     let (pixels, row) = (x + input, planes + phase)
-                    let dealt = g.stride == 2 ? dealPairs(pixels, to: row, phaseStride: phaseStride) : 0..<0
-                    forEachColumn(phaseStride: phaseStride, skipping: dealt) { w, offset in row[offset] = pixels[w] }
+                    if g.stride == 2 { return dealRow(pixels, to: row, phaseStride: phaseStride) }
+                    forEachColumn(phaseStride: phaseStride) { w, offset in row[offset] = pixels[w] }
                 }
             }
         }
@@ -62,6 +62,7 @@ extension ConvolutionKernels {
                 let (phases, x) = pointers.value
                 forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * inner.inputChannels * phaseStride) { input, phase in
                     let (pixels, row) = (x + input, phases + phase)
+                    if g.stride == 2 { return gatherRow(row, to: pixels, phaseStride: phaseStride) }
                     forEachColumn(phaseStride: phaseStride) { w, offset in pixels[w] = row[offset] }
                 }
             }
@@ -88,35 +89,73 @@ extension ConvolutionKernels {
         /// in phase b = 0: column w is position v = (w + p) / s of phase b = (w + p) mod s, at
         /// b · `phaseStride` + v.
         @inline(__always)
-        private func forEachColumn(phaseStride: Int, skipping skipped: Range<Int> = 0..<0, _ body: (_ column: Int, _ offset: Int) -> Void) {
+        private func forEachColumn(phaseStride: Int, _ body: (_ column: Int, _ offset: Int) -> Void) {
             let (s, p) = (g.stride, g.padding)
-            @inline(__always) func run(_ columns: Range<Int>) {
-                var (v, b) = ((columns.lowerBound + p) / s, (columns.lowerBound + p) % s)
-                for w in columns {
-                    body(w, b * phaseStride + v)
-                    b += 1
-                    if b == s { (b, v) = (0, v + 1) }
-                }
+            var (v, b) = (p / s, p % s)
+            for w in 0..<g.width {
+                body(w, b * phaseStride + v)
+                b += 1
+                if b == s { (b, v) = (0, v + 1) }
             }
-            run(0..<skipped.lowerBound)
-            run(skipped.upperBound..<g.width)
         }
 
-        /// At stride 2, deals a row's pixels sixteen at a time: from a column of phase 0 on, one
-        /// vector load holds eight pixels of phase 0 (its even lanes) and the eight of phase 1 at
-        /// the same positions (its odd lanes). Returns the columns it dealt.
+        /// At stride 2 (every strided layer in the book), a row's own loop in place of
+        /// `forEachColumn`'s: column w goes to position (w + p) / 2 of phase (w + p) mod 2, so from
+        /// the first column of phase 0 on the row is pairs — one pixel of phase 0, then one of
+        /// phase 1 at the same position. One vector load holds eight, four or two such pairs: the
+        /// phase-0 pixels in its even lanes, the phase-1 ones in its odd lanes.
         @inline(__always)
-        private func dealPairs<T: TensorScalar>(_ pixels: UnsafePointer<T>, to row: UnsafeMutablePointer<T>,
-                                                phaseStride: Int) -> Range<Int> {
-            let first = g.padding % 2                                  // (w + p) is even: phase 0
-            var w = first
-            while w + 16 <= g.width {
-                let pair = UnsafeRawPointer(pixels + w).loadUnaligned(as: SIMD16<T>.self), v = (w + g.padding) / 2
-                UnsafeMutableRawPointer(row + v).storeBytes(of: pair.evenHalf, as: SIMD8<T>.self)
-                UnsafeMutableRawPointer(row + phaseStride + v).storeBytes(of: pair.oddHalf, as: SIMD8<T>.self)
-                w += 16
+        private func dealRow<T: TensorScalar>(_ pixels: UnsafePointer<T>, to row: UnsafeMutablePointer<T>,
+                                              phaseStride: Int) {
+            let (p, first) = (g.padding, g.padding % 2)                // (first + p) is even
+            if first == 1 { row[phaseStride + p / 2] = pixels[0] }
+            let pairs = (g.width - first) / 2, start = (first + p) / 2
+            let (even, odd, source) = (row + start, row + phaseStride + start, pixels + first)
+            @inline(__always) func load<V: SIMD>(_: V.Type, _ q: Int) -> V { UnsafeRawPointer(source + 2 * q).loadUnaligned(as: V.self) }
+            @inline(__always) func store<V: SIMD>(_ value: V, _ target: UnsafeMutablePointer<T>, _ q: Int) {
+                UnsafeMutableRawPointer(target + q).storeBytes(of: value, as: V.self)
             }
-            return first..<w
+            var q = 0
+            while q + 8 <= pairs {
+                let both = load(SIMD16<T>.self, q)
+                (store(both.evenHalf, even, q), store(both.oddHalf, odd, q))
+                q += 8
+            }
+            if q + 4 <= pairs {
+                let both = load(SIMD8<T>.self, q)
+                (store(both.evenHalf, even, q), store(both.oddHalf, odd, q))
+                q += 4
+            }
+            while q < pairs { (even[q], odd[q]) = (source[2 * q], source[2 * q + 1]); q += 1 }
+            if first + 2 * pairs < g.width { row[(g.width - 1 + p) / 2] = pixels[g.width - 1] }   // a last pixel of phase 0
+        }
+
+        /// The adjoint of `dealRow`: the row of pixels from its two phase rows, pairs interleaved.
+        @inline(__always)
+        private func gatherRow<T: TensorScalar>(_ row: UnsafePointer<T>, to pixels: UnsafeMutablePointer<T>,
+                                                phaseStride: Int) {
+            let (p, first) = (g.padding, g.padding % 2)
+            if first == 1 { pixels[0] = row[phaseStride + p / 2] }
+            let pairs = (g.width - first) / 2, start = (first + p) / 2
+            let (even, odd, target) = (row + start, row + phaseStride + start, pixels + first)
+            @inline(__always) func load<V: SIMD>(_: V.Type, _ source: UnsafePointer<T>, _ q: Int) -> V {
+                UnsafeRawPointer(source + q).loadUnaligned(as: V.self)
+            }
+            var q = 0
+            while q + 8 <= pairs {
+                var both = SIMD16<T>()
+                (both.evenHalf, both.oddHalf) = (load(SIMD8<T>.self, even, q), load(SIMD8<T>.self, odd, q))
+                UnsafeMutableRawPointer(target + 2 * q).storeBytes(of: both, as: SIMD16<T>.self)
+                q += 8
+            }
+            if q + 4 <= pairs {
+                var both = SIMD8<T>()
+                (both.evenHalf, both.oddHalf) = (load(SIMD4<T>.self, even, q), load(SIMD4<T>.self, odd, q))
+                UnsafeMutableRawPointer(target + 2 * q).storeBytes(of: both, as: SIMD8<T>.self)
+                q += 4
+            }
+            while q < pairs { (target[2 * q], target[2 * q + 1]) = (even[q], odd[q]); q += 1 }
+            if first + 2 * pairs < g.width { pixels[g.width - 1] = row[(g.width - 1 + p) / 2] }
         }
 
         /// W′ from W, or (`toPhases: false`) W's gradient from W′'s, dropping the zero taps.
