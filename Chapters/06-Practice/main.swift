@@ -330,9 +330,10 @@ do {
     /*:
      Read the table with the training budgets in mind: the default runs gave each model minutes,
      not the days such models get elsewhere. The GAN makes the most of its minutes: one pass per
-     image, crisp images of every kind. The VAE draws as fast and covers every class, but its
-     Gaussian decoder blurs, and the score sees it. The flow model costs the most per training step
-     and per image, and without a class its samples are the roughest here: a network that must give
+     image, crisp images of every kind. The VAE too draws in one pass and covers every class, but
+     its Gaussian decoder blurs, and the score sees it. The flow model costs the most per training
+     step and needs many network passes per image (the diffusion model, with its fifty DDIM steps,
+     more still), and without a class its samples are the roughest here: a network that must give
      the velocity at every time needs more than a few hundred steps, and it learned its
      unconditional field from only the fifth of the batches whose labels were dropped. Asked for
      classes with guidance, the same network's score falls several-fold. That is the pattern of the
@@ -523,12 +524,12 @@ do {
                      String(format: "%.3f", holeError(flowInpainted))]])
 
     /*:
-     An error against the hidden truth is a rough judge here: many fills are plausible, and a model
-     that commits to one sharp fill (a different collar, a different print) is penalised wherever it
-     differs from the truth, while a blurry average is penalised less. Judge with your eyes as well:
-     the VAE's fills are smooth and often too dark, because a code that explains the visible pixels
-     need not say much about the hidden ones; the flow model's fills continue the garment's
-     edges and texture into the hole.
+     The two errors are close, and an error against the hidden truth is a rough judge here in any
+     case: many fills are plausible, and a model that commits to one sharp fill (a different collar,
+     a different print) is penalised wherever it differs from the truth, while a blurry average is
+     penalised less. Judge with your eyes as well: the VAE's fills are smooth and often too dark,
+     because a code that explains the visible pixels need not say much about the hidden ones; the
+     flow model's fills continue the garment's edges and texture into the hole.
 
      ## 6.5 · Super-resolution: 14×14 → 28×28
 
