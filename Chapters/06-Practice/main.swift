@@ -144,7 +144,7 @@ do {
         let plan = lanes.map { lane in
             zip(lane, budgets(lane)).map { chapter, minutes in
                 "\(chapter.executable)" + (minutes.map { String(format: " %.1f min", $0) } ?? "")
-            }.joined(separator: " then ")
+            }.joined(separator: laneMinutes == nil ? " then " : " then, with what it leaves, ")
         }
         notebook.show("no checkpoint of " + missing.map(\.executable).joined(separator: ", ")
                       + " in \(checkpointRoot.relativePath); training "
