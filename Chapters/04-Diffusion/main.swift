@@ -536,7 +536,8 @@ do {
      by repeating a small, well-understood correction many times. It needs no adversary, it has a
      likelihood bound, and the same network can be sampled fast (DDIM) or slowly (DDPM), with or
      without a class, and with a guidance knob that trades variety for fidelity. Its price is the
-     number of network passes per image; the next chapter sets the three families side by side.
+     number of network passes per image; the next chapter trains the same network on straight paths
+     from data to noise, which a few steps can follow, and chapter 6 sets the families side by side.
      */
     try notebook.finish()
 } catch {
