@@ -85,9 +85,8 @@ extension ConvolutionKernels {
             }
         }
 
-        /// Calls `body` with each column w of a row outside `skipped` and its offset from that row
-        /// in phase b = 0: column w is position v = (w + p) / s of phase b = (w + p) mod s, at
-        /// b · `phaseStride` + v.
+        /// Calls `body` with each column w of a row and its offset from that row in phase b = 0:
+        /// column w is position v = (w + p) / s of phase b = (w + p) mod s, at b · `phaseStride` + v.
         @inline(__always)
         private func forEachColumn(phaseStride: Int, _ body: (_ column: Int, _ offset: Int) -> Void) {
             let (s, p) = (g.stride, g.padding)
@@ -102,8 +101,8 @@ extension ConvolutionKernels {
         /// At stride 2 (every strided layer in the book), a row's own loop in place of
         /// `forEachColumn`'s: column w goes to position (w + p) / 2 of phase (w + p) mod 2, so from
         /// the first column of phase 0 on the row is pairs — one pixel of phase 0, then one of
-        /// phase 1 at the same position. One vector load holds eight, four or two such pairs: the
-        /// phase-0 pixels in its even lanes, the phase-1 ones in its odd lanes.
+        /// phase 1 at the same position. One vector load holds eight or four such pairs, the phase-0
+        /// pixels in its even lanes and the phase-1 ones in its odd lanes; the last few go pair by pair.
         @inline(__always)
         private func dealRow<T: TensorScalar>(_ pixels: UnsafePointer<T>, to row: UnsafeMutablePointer<T>,
                                               phaseStride: Int) {
