@@ -75,13 +75,15 @@ public final class SGD: Optimizer {
     private func apply<T: TensorScalar>(_ type: T.Type, _ parameter: Tensor, _ gradient: Tensor, _ states: [Tensor], _ firstStep: Bool) {
         let lr = T(learningRate), mu = T(momentum), decay = T(weightDecay)
         update(type, parameter, gradient, states) { p, g, buffers in
-            for i in 0..<p.count {
-                var d = g[i] + decay * p[i]
-                if let b = buffers.first {
-                    b[i] = firstStep ? d : mu * b[i] + d
-                    d = b[i]
+            Parallel.forEachChunk(of: p.count) { elements in
+                for i in elements {
+                    var d = g[i] + decay * p[i]
+                    if let b = buffers.first {
+                        b[i] = firstStep ? d : mu * b[i] + d
+                        d = b[i]
+                    }
+                    p[i] -= lr * d
                 }
-                p[i] -= lr * d
             }
         }
     }
@@ -150,11 +152,13 @@ public final class Adam: Optimizer {
         let eps = T(epsilon), decay = T(weightDecay)
         update(type, parameter, gradient, states) { p, g, moments in
             let m = moments[0], v = moments[1]
-            for i in 0..<p.count {
-                let d = g[i] + decay * p[i]
-                m[i] = beta1 * m[i] + (1 - beta1) * d
-                v[i] = beta2 * v[i] + (1 - beta2) * d * d
-                p[i] -= stepSize * m[i] / (v[i].squareRoot() / secondCorrection + eps)
+            Parallel.forEachChunk(of: p.count) { elements in
+                for i in elements {
+                    let d = g[i] + decay * p[i]
+                    m[i] = beta1 * m[i] + (1 - beta1) * d
+                    v[i] = beta2 * v[i] + (1 - beta2) * d * d
+                    p[i] -= stepSize * m[i] / (v[i].squareRoot() / secondCorrection + eps)
+                }
             }
         }
     }

@@ -38,9 +38,8 @@ import TestSupport
         (batch: 2, inputChannels: 2, outputChannels: 3, size: 12, kernel: 6, stride: 3, padding: 0),
         (batch: 2, inputChannels: 2, outputChannels: 3, size: 15, kernel: 4, stride: 2, padding: 1),
         // Rows are dealt to their two phases (and gathered back) in vectors of eight pairs of
-        // pixels, then four, then pair by pair, from the first column or the second by padding:
-        // 40 columns are 8 + 8 + 4 pairs, 26 are 8 + 4 + 1; above, 32 with padding 1 are a first
-        // pixel, 8 + 4 + 3 pairs and a last pixel, 16 are 4 + 3 and 8 are 3.
+        // pixels, then four, then two, then a last pair and a last pixel: 40 columns are 8 + 8 + 4
+        // pairs, 26 are 8 + 4 + 1; above, 32 are 8 + 8, 16 are 8, 8 are 4, 15 are 4 + 2 + 1 and a pixel.
         (batch: 2, inputChannels: 3, outputChannels: 5, size: 40, kernel: 4, stride: 2, padding: 0),
         (batch: 2, inputChannels: 2, outputChannels: 3, size: 26, kernel: 4, stride: 2, padding: 0),
         // Stride 1 on images large enough for shifted windows: the usual padding, none, more than
@@ -121,7 +120,10 @@ import TestSupport
             x.requiresGrad = true
             w.requiresGrad = true
             let y = x.conv2d(weight: w, stride: 1, padding: 1).relu()
-            let z = y.reshaped([8, -1]).matmul(randomFloat([4608, 40], seed: 10)).sum()
+            // A strided 4×4 layer after it: the phases' products, in chunks of samples per thread.
+            let strided = randomFloat([8, 32, 4, 4], seed: 13)
+            strided.requiresGrad = true
+            let z = y.conv2d(weight: strided, stride: 2, padding: 1).reshaped([8, -1]).matmul(randomFloat([288, 40], seed: 10)).sum()
             z.backward()
             // Large enough for the threaded elementwise and normalisation kernels.
             let h = randomFloat([4, 32, 24, 24], seed: 11)
@@ -129,7 +131,7 @@ import TestSupport
             let scale = randomFloat([1, 32, 1, 1], seed: 12)
             let u = (h.groupNormalized(groupCount: 8) * scale + scale).silu()
             (u * u).mean().backward()
-            return y.floats + [z.floats[0]] + x.grad!.floats + w.grad!.floats + u.floats + h.grad!.floats
+            return y.floats + [z.floats[0]] + x.grad!.floats + w.grad!.floats + strided.grad!.floats + u.floats + h.grad!.floats
         }
         let saved = Parallel.threadCount
         defer { Parallel.threadCount = saved }

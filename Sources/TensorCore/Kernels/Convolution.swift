@@ -12,6 +12,12 @@ public struct ConvolutionGeometry: Equatable, Sendable {
     public var outputHeight: Int { (height + 2 * padding - kernelHeight) / stride + 1 }
     public var outputWidth: Int { (width + 2 * padding - kernelWidth) / stride + 1 }
 
+    /// The same geometry for `count` samples.
+    func withBatch(_ count: Int) -> ConvolutionGeometry {
+        ConvolutionGeometry(batch: count, inputChannels: inputChannels, outputChannels: outputChannels, height: height, width: width,
+                            kernelHeight: kernelHeight, kernelWidth: kernelWidth, stride: stride, padding: padding)
+    }
+
     var inputShape: [Int] { [batch, inputChannels, height, width] }
     var outputShape: [Int] { [batch, outputChannels, outputHeight, outputWidth] }
     var weightShape: [Int] { [outputChannels, inputChannels, kernelHeight, kernelWidth] }
@@ -125,7 +131,7 @@ enum ConvolutionKernels {
             let (batchMajor, channelMajor) = pointers.value
             for c in 0..<channels {
                 let sample = batchMajor + (n * channels + c) * pixels, column = channelMajor + c * batch * pixels + n * pixels
-                if toChannelMajor { column.update(from: sample, count: pixels) } else { sample.update(from: column, count: pixels) }
+                if toChannelMajor { Runs.copy(sample, to: column, count: pixels) } else { Runs.copy(column, to: sample, count: pixels) }
             }
         }
     }

@@ -181,12 +181,16 @@ public struct GemmPlan: Sendable, Equatable, CustomStringConvertible {
 /// plan's blocks keep what is packed in cache.
 enum PackedFloatGemm {
     static let mr = GemmPlan.rows
+    /// Products with fewer multiply-adds than this (a small linear layer's, 64 × 32 × 2048 say)
+    /// run on one thread: split, each thread would pack the same shared operand for a fraction of
+    /// the arithmetic, and the two together took longer than one alone.
+    static let minimumParallelProducts = 1 << 23
 
     static func multiply(m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
                          _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool, plan: GemmPlan) {
         // Split C into column stripes (or row stripes when it is tall and thin), one per task.
         let nr = plan.tile.columns
-        let tasks = parallel ? Parallel.threadCount : 1
+        let tasks = parallel && m * n * k >= minimumParallelProducts ? Parallel.threadCount : 1
         let columnPanels = (n + nr - 1) / nr, rowPanels = (m + mr - 1) / mr
         let splitColumns = columnPanels >= rowPanels || columnPanels >= 2 * tasks
         let panels = splitColumns ? columnPanels : rowPanels

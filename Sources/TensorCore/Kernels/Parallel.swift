@@ -20,9 +20,11 @@ public enum Parallel {
     /// Runs `body(task)` for every task in 0..<taskCount, spread over the threads.
     ///
     /// Each task must write only its own part of the output; then the result does not depend on
-    /// how many threads ran or in which order they finished.
+    /// how many threads ran or in which order they finished. Inside a task, `forEach` runs its
+    /// tasks on that thread: a kernel can then cut its work into per-thread pieces that call other
+    /// kernels (a chunk of samples through its copies and its product) without splitting them again.
     public static func forEach(_ taskCount: Int, _ body: (Int) -> Void) {
-        let threads = min(threadCount, taskCount)
+        let threads = insideTask.isSet ? 1 : min(threadCount, taskCount)
         if threads <= 1 {
             for task in 0..<taskCount { body(task) }
             return
@@ -30,9 +32,29 @@ public enum Parallel {
         withoutActuallyEscaping(body) { body in
             let shared = SendableBox(body)
             DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                insideTask.isSet = true
+                defer { insideTask.isSet = false }
                 for task in stride(from: worker, to: taskCount, by: threads) { shared.value(task) }
             }
         }
+    }
+
+    /// Set on a thread while it runs tasks of `forEach`.
+    private static let insideTask = ThreadFlag()
+}
+
+/// A flag with one value per thread.
+final class ThreadFlag: @unchecked Sendable {
+    private var key = pthread_key_t()
+
+    init() {
+        let status = pthread_key_create(&key, nil)
+        precondition(status == 0, "pthread_key_create failed (\(status))")
+    }
+
+    var isSet: Bool {
+        get { pthread_getspecific(key) != nil }
+        set { pthread_setspecific(key, newValue ? UnsafeRawPointer(bitPattern: 1) : nil) }
     }
 }
 
@@ -46,7 +68,7 @@ extension Parallel {
     /// Runs `body(range)` over `0..<count` cut into fixed chunks, spread over the threads when
     /// there is enough work. For kernels whose every output element depends only on its own
     /// inputs, so that the result is the same however the range is cut.
-    static func forEachChunk(of count: Int, _ body: (Range<Int>) -> Void) {
+    public static func forEachChunk(of count: Int, _ body: (Range<Int>) -> Void) {
         guard count >= minimumParallelElements, threadCount > 1 else {
             body(0..<count)
             return

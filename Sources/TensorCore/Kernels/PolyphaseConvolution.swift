@@ -35,16 +35,24 @@ extension ConvolutionKernels {
             (self.g, self.inner) = (g, inner)
         }
 
+        private init(g: ConvolutionGeometry, inner: ConvolutionGeometry) { (self.g, self.inner) = (g, inner) }
+
+        /// The same convolution for `count` samples.
+        func withBatch(_ count: Int) -> Polyphase { Polyphase(g: g.withBatch(count), inner: inner.withBatch(count)) }
+
         /// The phases of x `[N, C, H, W]`, written straight into the padded planes of `inner`'s
         /// shifted layout (no padding of its own: plane (c, a, b) is the samples' phases one after another).
-        /// Each input row is read once and dealt out to its phases; the padding keeps the zeros written first.
+        /// Each input row is read once and dealt out to its phases; the padding keeps the zeros that
+        /// each task writes first over its sample's phases, which it then has in cache.
         func splitPhases<T: TensorScalar>(_ x: UnsafePointer<T>, into planes: UnsafeMutablePointer<T>) {
             let layout = ShiftedLayout(inner)
             let phaseStride = layout.planeStride, samplePhase = inner.height * inner.width
-            planes.update(repeating: 0, count: layout.paddedCount)
+            let phasesEnd = inner.inputChannels * phaseStride
+            (planes + phasesEnd).update(repeating: 0, count: layout.paddedCount - phasesEnd)
             let pointers = SendableBox((x, planes))
             Parallel.forEach(g.batch) { n in
                 let (x, planes) = pointers.value
+                for phase in 0..<inner.inputChannels { Runs.zero(planes + phase * phaseStride + n * samplePhase, count: samplePhase) }
                 forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * samplePhase) { input, phase in
                     let (pixels, row) = (x + input, planes + phase)
                     if g.stride == 2 { return dealRow(pixels, to: row, phaseStride: phaseStride) }
@@ -99,76 +107,99 @@ extension ConvolutionKernels {
         }
 
         /// At stride 2 (every strided layer in the book), a row's own loop in place of
-        /// `forEachColumn`'s: column w goes to position (w + p) / 2 of phase (w + p) mod 2, so from
-        /// the first column of phase 0 on the row is pairs — one pixel of phase 0, then one of
-        /// phase 1 at the same position. One vector load holds eight or four such pairs, the phase-0
-        /// pixels in its even lanes and the phase-1 ones in its odd lanes; the last few go pair by pair.
+        /// `forEachColumn`'s. Column w goes to position (w + p) / 2 of phase (w + p) mod 2, so the
+        /// even columns 2q all go to one phase, at q + ⌊p/2⌋, and the odd ones 2q + 1 to the other,
+        /// at q + ⌊(p + 1)/2⌋: the row is pairs from its first pixel on. One vector load holds eight,
+        /// four or two pairs, the even columns in its even lanes; the last pair or pixel goes alone.
+        @inline(__always)
+        private func stride2Rows<T>(_ row: UnsafePointer<T>, phaseStride: Int) -> (even: UnsafePointer<T>, odd: UnsafePointer<T>) {
+            let p = g.padding
+            return (row + (p % 2) * phaseStride + p / 2, row + ((p + 1) % 2) * phaseStride + (p + 1) / 2)
+        }
+
+        /// Deals one row of pixels out to its two phase rows (see `stride2Rows`).
         @inline(__always)
         private func dealRow<T: TensorScalar>(_ pixels: UnsafePointer<T>, to row: UnsafeMutablePointer<T>,
                                               phaseStride: Int) {
-            let (p, first) = (g.padding, g.padding % 2)                // (first + p) is even
-            if first == 1 { row[phaseStride + p / 2] = pixels[0] }
-            let pairs = (g.width - first) / 2, start = (first + p) / 2
-            let (even, odd, source) = (row + start, row + phaseStride + start, pixels + first)
-            @inline(__always) func load<V: SIMD>(_: V.Type, _ q: Int) -> V { UnsafeRawPointer(source + 2 * q).loadUnaligned(as: V.self) }
-            @inline(__always) func store<V: SIMD>(_ value: V, _ target: UnsafeMutablePointer<T>, _ q: Int) {
-                UnsafeMutableRawPointer(target + q).storeBytes(of: value, as: V.self)
-            }
+            let (evenRow, oddRow) = stride2Rows(UnsafePointer(row), phaseStride: phaseStride)
+            let (even, odd) = (UnsafeMutablePointer(mutating: evenRow), UnsafeMutablePointer(mutating: oddRow))
+            let pairs = g.width / 2
             var q = 0
             while q + 8 <= pairs {
-                let both = load(SIMD16<T>.self, q)
-                (store(both.evenHalf, even, q), store(both.oddHalf, odd, q))
+                let both = UnsafeRawPointer(pixels + 2 * q).loadUnaligned(as: SIMD16<T>.self)
+                UnsafeMutableRawPointer(even + q).storeBytes(of: both.evenHalf, as: SIMD8<T>.self)
+                UnsafeMutableRawPointer(odd + q).storeBytes(of: both.oddHalf, as: SIMD8<T>.self)
                 q += 8
             }
             if q + 4 <= pairs {
-                let both = load(SIMD8<T>.self, q)
-                (store(both.evenHalf, even, q), store(both.oddHalf, odd, q))
+                let both = UnsafeRawPointer(pixels + 2 * q).loadUnaligned(as: SIMD8<T>.self)
+                UnsafeMutableRawPointer(even + q).storeBytes(of: both.evenHalf, as: SIMD4<T>.self)
+                UnsafeMutableRawPointer(odd + q).storeBytes(of: both.oddHalf, as: SIMD4<T>.self)
                 q += 4
             }
-            while q < pairs { (even[q], odd[q]) = (source[2 * q], source[2 * q + 1]); q += 1 }
-            if first + 2 * pairs < g.width { row[(g.width - 1 + p) / 2] = pixels[g.width - 1] }   // a last pixel of phase 0
+            if q + 2 <= pairs {
+                let both = UnsafeRawPointer(pixels + 2 * q).loadUnaligned(as: SIMD4<T>.self)
+                UnsafeMutableRawPointer(even + q).storeBytes(of: both.evenHalf, as: SIMD2<T>.self)
+                UnsafeMutableRawPointer(odd + q).storeBytes(of: both.oddHalf, as: SIMD2<T>.self)
+                q += 2
+            }
+            if q < pairs { (even[q], odd[q]) = (pixels[2 * q], pixels[2 * q + 1]) }
+            if g.width % 2 == 1 { even[pairs] = pixels[g.width - 1] }
         }
 
         /// The adjoint of `dealRow`: the row of pixels from its two phase rows, pairs interleaved.
         @inline(__always)
         private func gatherRow<T: TensorScalar>(_ row: UnsafePointer<T>, to pixels: UnsafeMutablePointer<T>,
                                                 phaseStride: Int) {
-            let (p, first) = (g.padding, g.padding % 2)
-            if first == 1 { pixels[0] = row[phaseStride + p / 2] }
-            let pairs = (g.width - first) / 2, start = (first + p) / 2
-            let (even, odd, target) = (row + start, row + phaseStride + start, pixels + first)
-            @inline(__always) func load<V: SIMD>(_: V.Type, _ source: UnsafePointer<T>, _ q: Int) -> V {
-                UnsafeRawPointer(source + q).loadUnaligned(as: V.self)
-            }
+            let (even, odd) = stride2Rows(row, phaseStride: phaseStride)
+            let pairs = g.width / 2
             var q = 0
             while q + 8 <= pairs {
                 var both = SIMD16<T>()
-                (both.evenHalf, both.oddHalf) = (load(SIMD8<T>.self, even, q), load(SIMD8<T>.self, odd, q))
-                UnsafeMutableRawPointer(target + 2 * q).storeBytes(of: both, as: SIMD16<T>.self)
+                both.evenHalf = UnsafeRawPointer(even + q).loadUnaligned(as: SIMD8<T>.self)
+                both.oddHalf = UnsafeRawPointer(odd + q).loadUnaligned(as: SIMD8<T>.self)
+                UnsafeMutableRawPointer(pixels + 2 * q).storeBytes(of: both, as: SIMD16<T>.self)
                 q += 8
             }
             if q + 4 <= pairs {
                 var both = SIMD8<T>()
-                (both.evenHalf, both.oddHalf) = (load(SIMD4<T>.self, even, q), load(SIMD4<T>.self, odd, q))
-                UnsafeMutableRawPointer(target + 2 * q).storeBytes(of: both, as: SIMD8<T>.self)
+                both.evenHalf = UnsafeRawPointer(even + q).loadUnaligned(as: SIMD4<T>.self)
+                both.oddHalf = UnsafeRawPointer(odd + q).loadUnaligned(as: SIMD4<T>.self)
+                UnsafeMutableRawPointer(pixels + 2 * q).storeBytes(of: both, as: SIMD8<T>.self)
                 q += 4
             }
-            while q < pairs { (target[2 * q], target[2 * q + 1]) = (even[q], odd[q]); q += 1 }
-            if first + 2 * pairs < g.width { pixels[g.width - 1] = row[(g.width - 1 + p) / 2] }
+            if q + 2 <= pairs {
+                var both = SIMD4<T>()
+                both.evenHalf = UnsafeRawPointer(even + q).loadUnaligned(as: SIMD2<T>.self)
+                both.oddHalf = UnsafeRawPointer(odd + q).loadUnaligned(as: SIMD2<T>.self)
+                UnsafeMutableRawPointer(pixels + 2 * q).storeBytes(of: both, as: SIMD4<T>.self)
+                q += 2
+            }
+            if q < pairs { (pixels[2 * q], pixels[2 * q + 1]) = (even[q], odd[q]) }
+            if g.width % 2 == 1 { pixels[g.width - 1] = even[pairs] }
         }
 
-        /// W′ from W, or (`toPhases: false`) W's gradient from W′'s, dropping the zero taps.
+        /// W′ from W, or (`toPhases: false`) W's gradient from W′'s, dropping the zero taps. Each
+        /// (o, c) holds the same taps in the same places, so one table of them serves every pair.
         func rearrange<T: TensorScalar>(_ w: UnsafeMutablePointer<T>, _ phased: UnsafeMutablePointer<T>, toPhases: Bool) {
             let (s, kh, kw, k) = (g.stride, g.kernelHeight, g.kernelWidth, inner.kernelHeight)
-            if toPhases { phased.update(repeating: 0, count: inner.outputChannels * inner.patchSize) }
-            for o in 0..<g.outputChannels {
-                for c in 0..<g.inputChannels {
-                    for i in 0..<kh {
-                        for j in 0..<kw {
-                            let original = ((o * g.inputChannels + c) * kh + i) * kw + j
-                            let phase = ((o * inner.inputChannels + (c * s + i % s) * s + j % s) * k + i / s) * k + j / s
-                            if toPhases { phased[phase] = w[original] } else { w[original] = phased[phase] }
-                        }
+            let block = s * s * k * k
+            // taps[t]: the tap i·kw + j of W[o, c] that entry t of W′[o, (c, ·, ·)] holds, or −1 for a zero tap;
+            // W′[o, (c, a, b), i′, j′] = W[o, c, s·i′ + a, s·j′ + b].
+            var taps = [Int](repeating: -1, count: block)
+            for a in 0..<s {
+                for b in 0..<s {
+                    for i in 0..<k where s * i + a < kh {
+                        for j in 0..<k where s * j + b < kw { taps[((a * s + b) * k + i) * k + j] = (s * i + a) * kw + s * j + b }
+                    }
+                }
+            }
+            taps.withUnsafeBufferPointer { taps in
+                for pair in 0..<g.outputChannels * g.inputChannels {
+                    let (original, phases) = (w + pair &* kh &* kw, phased + pair &* block)   // W[o, c], W′[o, (c, 0, 0)]
+                    for t in 0..<block {
+                        let tap = taps[t]
+                        if toPhases { phases[t] = tap >= 0 ? original[tap] : 0 } else if tap >= 0 { original[tap] = phases[t] }
                     }
                 }
             }
@@ -189,29 +220,45 @@ extension ConvolutionKernels {
         }
     }
 
-    /// y = the strided convolution of x, as the stride-1 convolution of its phases.
+    /// y = the strided convolution of x, as the stride-1 convolution of its phases, chunk by chunk
+    /// of samples: each chunk's phases are split, multiplied and put in place by one thread.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func polyphaseForward<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>,
                                                   _ polyphase: Polyphase) {
-        withPhases(of: x, polyphase) { planes, layout, phasedWeights in
+        let (g, inner) = (polyphase.g, polyphase.inner)
+        let (inputSize, outputSize) = (g.inputChannels * g.height * g.width, g.outputChannels * g.outputPixels)
+        MemoryPool.withScratch(T.self, count: inner.outputChannels * inner.patchSize) { phasedWeights in
             polyphase.rearrange(w, phasedWeights, toPhases: true)
-            shiftedForward(planes: planes, layout, UnsafePointer(phasedWeights), y)
+            shiftedForwardInChunks(inner, UnsafePointer(phasedWeights), fill: { samples, _, planes in
+                polyphase.withBatch(samples.count).splitPhases(x + samples.lowerBound * inputSize, into: planes)
+            }, emit: { samples, layout, product in
+                regrid(y + samples.lowerBound * outputSize, product, layout, toGrid: false)
+            })
         }
     }
 
-    /// x = the transposed strided convolution of y: the stride-1 adjoint onto the phases, merged.
+    /// x = the transposed strided convolution of y: the stride-1 adjoint onto the phases, merged
+    /// into pixels, chunk by chunk of samples as `polyphaseForward`.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func polyphaseInputAdjoint<T: TensorScalar>(_ y: UnsafePointer<T>, _ w: UnsafeMutablePointer<T>, _ x: UnsafeMutablePointer<T>,
                                                        _ polyphase: Polyphase) {
-        let inner = polyphase.inner
+        let (g, inner) = (polyphase.g, polyphase.inner)
         let adjoint = adjointAsForward(inner)!                  // a square kernel without padding always has one
+        let (phasesSize, pixelsSize) = (inner.inputChannels * inner.height * inner.width, g.inputChannels * g.height * g.width)
+        let outputSize = g.outputChannels * g.outputPixels
         MemoryPool.withScratch(T.self, count: inner.outputChannels * inner.patchSize) { phasedWeights in
-            MemoryPool.withScratch(T.self, count: inner.batch * inner.inputChannels * inner.height * inner.width) { phases in
-                polyphase.rearrange(w, phasedWeights, toPhases: true)
-                shiftedInputAdjoint(y, UnsafePointer(phasedWeights), phases, inner, adjoint: adjoint)
-                polyphase.mergePhases(UnsafePointer(phases), into: x)
+            polyphase.rearrange(w, phasedWeights, toPhases: true)
+            withTransposedFlipped(UnsafePointer(phasedWeights), inner) { flipped in
+                shiftedForwardInChunks(adjoint, flipped, fill: { samples, layout, planes in
+                    pad(y + samples.lowerBound * outputSize, layout, into: planes)
+                }, emit: { samples, layout, product in
+                    MemoryPool.withScratch(T.self, count: samples.count * phasesSize) { phases in
+                        regrid(phases, product, layout, toGrid: false)
+                        polyphase.withBatch(samples.count).mergePhases(UnsafePointer(phases), into: x + samples.lowerBound * pixelsSize)
+                    }
+                })
             }
         }
     }

@@ -6,15 +6,19 @@ enum StridedCopyKernel {
     static func copy<T: TensorScalar>(shape: [Int],
                                       from source: UnsafeMutableBufferPointer<T>, offset sourceOffset: Int, strides sourceStrides: [Int],
                                       to destination: UnsafeMutableBufferPointer<T>, offset destinationOffset: Int, strides destinationStrides: [Int]) {
-        guard Shape.count(shape) > 0 else { return }
+        let count = Shape.count(shape)
+        guard count > 0 else { return }
         let plan = StridedPlan(shape: shape, firstStrides: sourceStrides, secondStrides: destinationStrides)
-        let n = plan.rowLength, sourceStep = plan.firstStep, destinationStep = plan.secondStep
+        let sourceStep = plan.firstStep, destinationStep = plan.secondStep
         let ps = source.baseAddress! + sourceOffset, pd = destination.baseAddress! + destinationOffset
-        plan.forEachRow { _, s, d in
-            if sourceStep == 1 && destinationStep == 1 {
-                (pd + d).update(from: ps + s, count: n)
-            } else {
-                for i in 0..<n { pd[d + i * destinationStep] = ps[s + i * sourceStep] }
+        // Every element is copied on its own, so any cut of the elements gives the same result.
+        Parallel.forEachChunk(of: count) { elements in
+            plan.forEachSegment(of: elements) { _, columns, s, d in
+                if sourceStep == 1 && destinationStep == 1 {
+                    Runs.copy(ps + s + columns.lowerBound, to: pd + d + columns.lowerBound, count: columns.count)
+                } else {
+                    for i in columns { pd[d + i * destinationStep] = ps[s + i * sourceStep] }
+                }
             }
         }
     }
