@@ -32,9 +32,10 @@ import Testing
     }
 
     /// Each tile, with the machine's blocks and with blocks small enough that every edge is crossed
-    /// (several kc, mc and nc blocks, partial tiles), A packed per block or whole, on every operand
-    /// layout the kernels pack or read in place: row-major, transposed, and rows taken from offset
-    /// tables.
+    /// (several kc, mc and nc blocks, partial tiles), A packed per block, whole, or once for several
+    /// products (`withPrepared`), on every operand layout the kernels pack or read in place:
+    /// row-major, transposed, and rows taken from offset tables. A tall, thin product with enough
+    /// work for every thread splits A's rows between them, prepared or not.
     @Test(arguments: GemmPlan.Tile.allCases)
     func everyTileMatchesTheTripleLoop(_ tile: GemmPlan.Tile) {
         let machine = GemmPlan(for: .current, tile: tile)
@@ -48,10 +49,16 @@ import Testing
                     #expect(worst <= 1e-5 * Float(k).squareRoot(), "\(plan), \(m)×\(n)×\(k), \(layout): worst \(worst)")
                 }
             }
+            for layout in [Layout.rowMajor, .preparedA] {
+                let (m, n, k) = (600, 20, 800)
+                #expect(m * n * k >= PackedFloatGemm.minimumParallelProducts)
+                let worst = worstDifference(m: m, n: n, k: k, layout: layout, plan: plan)
+                #expect(worst <= 1e-5 * Float(k).squareRoot(), "\(plan), \(m)×\(n)×\(k), \(layout): worst \(worst)")
+            }
         }
     }
 
-    enum Layout: CaseIterable { case rowMajor, transposedA, rowOffsetsA, transposedB, rowOffsetsB, accumulated }
+    enum Layout: CaseIterable { case rowMajor, transposedA, rowOffsetsA, transposedB, rowOffsetsB, accumulated, preparedA }
 
     private func worstDifference(m: Int, n: Int, k: Int, layout: Layout, plan: GemmPlan) -> Float {
         var rng = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
@@ -69,15 +76,21 @@ import Testing
                     var viewA = MatrixView(base: pa, rowStride: k, columnStride: 1)
                     var viewB = MatrixView(base: pb, rowStride: n, columnStride: 1)
                     switch layout {
-                    case .rowMajor, .accumulated: break
+                    case .rowMajor, .accumulated, .preparedA: break
                     case .transposedA: viewA = MatrixView(base: pa, rowStride: 1, columnStride: m)
                     case .rowOffsetsA: viewA = MatrixView(base: pa, rowStride: 0, columnStride: 1, rowOffsets: tables + k)
                     case .transposedB: viewB = MatrixView(base: pb, rowStride: 1, columnStride: k)
                     case .rowOffsetsB: viewB = MatrixView(base: pb, rowStride: 0, columnStride: 1, rowOffsets: tables)
                     }
                     let accumulate = layout == .accumulated
-                    fast.withUnsafeMutableBufferPointer {
-                        MatrixMultiply.multiply(m: m, n: n, k: k, viewA, viewB, $0.baseAddress!, ldc: n, accumulate: accumulate, plan: plan)
+                    fast.withUnsafeMutableBufferPointer { c in
+                        if layout == .preparedA {
+                            MatrixMultiply.withPrepared(viewA, m: m, k: k, plan: plan) { prepared in
+                                MatrixMultiply.multiply(n: n, prepared, viewB, c.baseAddress!, ldc: n, accumulate: false, plan: plan)
+                            }
+                        } else {
+                            MatrixMultiply.multiply(m: m, n: n, k: k, viewA, viewB, c.baseAddress!, ldc: n, accumulate: accumulate, plan: plan)
+                        }
                     }
                     reference.withUnsafeMutableBufferPointer {
                         MatrixMultiply.reference(m: m, n: n, k: k, viewA, viewB, $0.baseAddress!, ldc: n, accumulate: accumulate)

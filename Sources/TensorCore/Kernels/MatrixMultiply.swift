@@ -74,6 +74,34 @@ enum MatrixMultiply {
         }
     }
 
+    /// Runs `body` with A `[m, k]` prepared for several products that share it: for Float, packed
+    /// into the GEMM's panels once. A convolution multiplies its weights by one chunk of samples
+    /// after another; packing them again for every chunk cost as much as the chunk's arithmetic on
+    /// layers with many channels and few pixels.
+    static func withPrepared<T: TensorScalar, R>(_ a: MatrixView<T>, m: Int, k: Int, plan: GemmPlan = .current,
+                                                 _ body: (PreparedOperand<T>) -> R) -> R {
+        guard T.self == Float.self, m > 0, k > 0, !a.rowsAreWindows else { return body(PreparedOperand(view: a, m: m, k: k, panels: nil)) }
+        let af = unsafeBitCast(a, to: MatrixView<Float>.self)
+        return MemoryPool.withScratch(Float.self, count: PackedFloatGemm.paddedRows(m) * k) { packed in
+            let panels = PackedFloatGemm.packWhole(af, m: m, k: k, plan: plan, into: packed, parallel: true)
+            return body(PreparedOperand(view: a, m: m, k: k, panels: panels))
+        }
+    }
+
+    /// C[m, n] = A · B for an A prepared by `withPrepared` (with the same plan).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func multiply<T: TensorScalar>(n: Int, _ a: PreparedOperand<T>, _ b: MatrixView<T>, _ c: UnsafeMutablePointer<T>,
+                                          ldc: Int, accumulate: Bool, parallel: Bool = true, plan: GemmPlan = .current) {
+        guard let panels = a.panels, n > 0 else {
+            return multiply(m: a.m, n: n, k: a.k, a.view, b, c, ldc: ldc, accumulate: accumulate, parallel: parallel, plan: plan)
+        }
+        let bf = unsafeBitCast(b, to: MatrixView<Float>.self)
+        let cf = UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self)
+        PackedFloatGemm.multiply(m: a.m, n: n, k: a.k, unsafeBitCast(a.view, to: MatrixView<Float>.self), bf, cf, ldc: ldc,
+                                 accumulate: accumulate, parallel: parallel, plan: plan, packedA: panels)
+    }
+
     /// i-p-j order: the inner loop runs along rows of B and C, which vectorises when B is row-major.
     private static func rowOrderLoop<T: TensorScalar>(m: Int, n: Int, k: Int, _ a: MatrixView<T>, _ b: MatrixView<T>,
                                                       _ c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool, parallel: Bool) {
@@ -91,6 +119,28 @@ enum MatrixMultiply {
             }
         }
     }
+}
+
+/// A left operand ready for several products: its view, and for Float its packed panels.
+struct PreparedOperand<T: TensorScalar> {
+    let view: MatrixView<T>
+    let m: Int, k: Int
+    let panels: PackedPanels?
+}
+
+/// A packed whole, block after block of k: block p0 holds every panel of `mr` rows over kb columns,
+/// one after another, the last panel padded with zero rows.
+struct PackedPanels {
+    let base: UnsafePointer<Float>
+    /// A's rows rounded up to whole panels.
+    let rows: Int
+    /// The row this view starts at (a multiple of `mr`: a task's share of A).
+    var firstRow = 0
+
+    /// The panels of rows i0… over block p0 (of depth kb).
+    @inline(__always) func block(_ p0: Int, row i0: Int, depth kb: Int) -> UnsafePointer<Float> { base + rows * p0 + (firstRow + i0) * kb }
+
+    func from(row i0: Int) -> PackedPanels { var view = self; view.firstRow += i0; return view }
 }
 
 /// How the packed Float GEMM cuts its work on one processor: the register tile and three cache blocks.
@@ -187,7 +237,8 @@ enum PackedFloatGemm {
     static let minimumParallelProducts = 1 << 23
 
     static func multiply(m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
-                         _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool, plan: GemmPlan) {
+                         _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool, plan: GemmPlan,
+                         packedA: PackedPanels? = nil) {
         // Split C into column stripes (or row stripes when it is tall and thin), one per task.
         let nr = plan.tile.columns
         let tasks = parallel && m * n * k >= minimumParallelProducts ? Parallel.threadCount : 1
@@ -201,42 +252,60 @@ enum PackedFloatGemm {
             if splitColumns {
                 let j0 = first * nr, j1 = min(n, last * nr)
                 guard j1 > j0 else { return }
-                serial(m: m, n: j1 - j0, k: k, a, b.from(column: j0), cBox.value + j0, ldc: ldc, accumulate: accumulate, plan: plan)
+                serial(m: m, n: j1 - j0, k: k, a, b.from(column: j0), cBox.value + j0, ldc: ldc, accumulate: accumulate, plan: plan,
+                       prepacked: packedA)
             } else {
                 let i0 = first * mr, i1 = min(m, last * mr)
                 guard i1 > i0 else { return }
-                serial(m: i1 - i0, n: n, k: k, a.from(row: i0), b, cBox.value + i0 * ldc, ldc: ldc, accumulate: accumulate, plan: plan)
+                serial(m: i1 - i0, n: n, k: k, a.from(row: i0), b, cBox.value + i0 * ldc, ldc: ldc, accumulate: accumulate, plan: plan,
+                       prepacked: packedA?.from(row: i0))
             }
         }
     }
 
+    /// Rows of A rounded up to whole panels.
+    static func paddedRows(_ m: Int) -> Int { (m + mr - 1) / mr * mr }
+
+    /// Packs all of A (`paddedRows(m) * k` floats at `packed`), block after block of the plan's kc,
+    /// the blocks spread over the threads when `parallel`.
+    static func packWhole(_ a: MatrixView<Float>, m: Int, k: Int, plan: GemmPlan, into packed: UnsafeMutablePointer<Float>,
+                          parallel: Bool) -> PackedPanels {
+        let rows = paddedRows(m), blocks = (k + plan.kc - 1) / plan.kc
+        func pack(block: Int) {
+            let p0 = block * plan.kc
+            packA(a, rows: 0, m, columns: p0, min(plan.kc, k - p0), into: packed + rows * p0)
+        }
+        if parallel { Parallel.forEach(blocks, pack) } else { for block in 0..<blocks { pack(block: block) } }
+        return PackedPanels(base: packed, rows: rows)
+    }
+
     private static func serial(m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
-                               _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, plan: GemmPlan) {
+                               _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, plan: GemmPlan, prepacked: PackedPanels?) {
         let (kc, nr) = (min(plan.kc, k), plan.tile.columns)
-        // A's rows rounded up to whole panels, when A is packed whole (it fits the resident budget).
-        let paddedRows = (m + mr - 1) / mr * mr
-        let residentRows = !a.rowsAreWindows && paddedRows * k <= plan.residentA ? paddedRows : nil
-        let packedACount = a.rowsAreWindows ? 0 : residentRows.map { $0 * k } ?? kc * (min(m, plan.mc) + mr)
+        // A small A is packed once, whole (it fits the resident budget); a large one block by block.
+        let packsWhole = prepacked == nil && !a.rowsAreWindows && paddedRows(m) * k <= plan.residentA
+        let packedACount = a.rowsAreWindows || prepacked != nil ? 0 : packsWhole ? paddedRows(m) * k : kc * (min(m, plan.mc) + mr)
         MemoryPool.withScratch(Float.self, count: kc * (min(n, plan.nc) + nr)) { packedB in
             MemoryPool.withScratch(Float.self, count: packedACount) { packedA in
+                let whole = packsWhole ? packWhole(a, m: m, k: k, plan: plan, into: packedA, parallel: false) : prepacked
                 switch plan.tile {
                 case .simd16:
                     blocked(SIMD16<Float>.self, m: m, n: n, k: k, a, b, c, ldc: ldc, accumulate: accumulate, plan: plan,
-                            residentRows: residentRows, packedA: packedA, packedB: packedB)
+                            whole: whole, packedA: packedA, packedB: packedB)
                 case .simd8:
                     blocked(SIMD8<Float>.self, m: m, n: n, k: k, a, b, c, ldc: ldc, accumulate: accumulate, plan: plan,
-                            residentRows: residentRows, packedA: packedA, packedB: packedB)
+                            whole: whole, packedA: packedA, packedB: packedB)
                 }
             }
         }
     }
 
     /// The blocked loops around the micro-kernel, with the packing buffers supplied; the tile is
-    /// 6 rows × two vectors of type `V`. With `residentRows`, A is packed whole, that many rows.
+    /// 6 rows × two vectors of type `V`. With `whole`, A is already packed, all of it.
     @inline(__always)
     private static func blocked<V: SIMD>(_: V.Type, m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
                                          _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, plan: GemmPlan,
-                                         residentRows: Int?, packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>)
+                                         whole: PackedPanels?, packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>)
     where V.Scalar == Float {
         let nr = 2 * V.scalarCount
         // Shifted windows (rows of B at their own offsets, each contiguous) are read in place: a
@@ -268,20 +337,21 @@ enum PackedFloatGemm {
                 }
             }
         }
-        if let rows = residentRows {
-            // All of A packed once; then each panel of B runs through every block of k before the
-            // next panel, so its tiles of C stay in cache instead of going to memory once per block.
-            for p0 in stride(from: 0, to: k, by: plan.kc) { packA(a, rows: 0, m, columns: p0, min(plan.kc, k - p0), into: packedA + rows * p0) }
+        if let whole, paddedRows(m) * k <= plan.residentA {
+            // All of A packed and in cache: then each panel of B runs through every block of k
+            // before the next panel, so its tiles of C stay in cache instead of going to memory
+            // once per block.
             for jr in stride(from: 0, to: n, by: nr) {
                 let columns = min(nr, n - jr)
                 for p0 in stride(from: 0, to: k, by: plan.kc) {
                     let kb = min(plan.kc, k - p0), add = accumulate || p0 > 0
+                    let panels = whole.block(p0, row: 0, depth: kb)
                     if inPlace && columns == nr {
-                        tiles(OffsetRows(base: b.base + jr, offsets: b.rowOffsets! + p0), packedA + rows * p0, rows: m, depth: kb, c + jr,
+                        tiles(OffsetRows(base: b.base + jr, offsets: b.rowOffsets! + p0), panels, rows: m, depth: kb, c + jr,
                               columns: columns, accumulate: add)
                     } else {
                         packB(b, rows: p0, kb, columns: jr, columns, panelWidth: nr, into: packedB)
-                        tiles(PackedRows(base: packedB, width: nr), packedA + rows * p0, rows: m, depth: kb, c + jr, columns: columns, accumulate: add)
+                        tiles(PackedRows(base: packedB, width: nr), panels, rows: m, depth: kb, c + jr, columns: columns, accumulate: add)
                     }
                 }
             }
@@ -293,18 +363,20 @@ enum PackedFloatGemm {
                 let kb = min(plan.kc, k - p0), add = accumulate || p0 > 0
                 for i0 in stride(from: 0, to: m, by: plan.mc) {
                     let mb = min(plan.mc, m - i0)
-                    if !aInPlace { packA(a, rows: i0, mb, columns: p0, kb, into: packedA) }
+                    // A's block: read in place, taken from A packed whole, or packed now.
+                    var panels = UnsafePointer(packedA)
+                    if let whole { panels = whole.block(p0, row: i0, depth: kb) } else if !aInPlace { packA(a, rows: i0, mb, columns: p0, kb, into: packedA) }
                     for jr in stride(from: 0, to: nb, by: nr) {
                         let columns = min(nr, nb - jr), tile = c + i0 * ldc + j0 + jr
                         if inPlace && columns == nr {
-                            tiles(OffsetRows(base: b.base + j0 + jr, offsets: b.rowOffsets! + p0), packedA, rows: mb, depth: kb, tile,
+                            tiles(OffsetRows(base: b.base + j0 + jr, offsets: b.rowOffsets! + p0), panels, rows: mb, depth: kb, tile,
                                   columns: columns, accumulate: add, firstRow: i0, column: p0)
                             continue
                         }
                         // Each panel of B is packed just before the first block of A uses it, so
                         // that its tiles read it from L1 rather than the whole block back from L2.
                         if i0 == 0 { packB(b, rows: p0, kb, columns: j0 + jr, columns, panelWidth: nr, into: packedB + jr * kb) }
-                        tiles(PackedRows(base: packedB + jr * kb, width: nr), packedA, rows: mb, depth: kb, tile, columns: columns,
+                        tiles(PackedRows(base: packedB + jr * kb, width: nr), panels, rows: mb, depth: kb, tile, columns: columns,
                               accumulate: add, firstRow: i0, column: p0)
                     }
                 }
@@ -497,3 +569,4 @@ struct OffsetColumns: PanelColumns {
         }
     }
 }
+
