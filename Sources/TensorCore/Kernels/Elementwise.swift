@@ -48,10 +48,18 @@ enum ElementwiseKernels {
     private static func unary<T: TensorScalar>(_ op: UnaryOp, _ x: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
                                                _ range: Range<Int>) {
         @inline(__always) func map(_ f: (T) -> T) { for i in range { y[i] = f(x[i]) } }
-        if T.self == Float.self, let vectorFunction = vectorFunction(op) {
+        if T.self == Float.self {
+            // The float ops that need e^x, sixteen lanes at a time. Each function is written out at
+            // its call so that it compiles into the loop: passed as a closure value, every vector
+            // went through a call, split into four 128-bit quarters.
             let (xf, yf) = (UnsafeRawPointer(x.baseAddress!).assumingMemoryBound(to: Float.self),
                             UnsafeMutableRawPointer(y.baseAddress!).assumingMemoryBound(to: Float.self))
-            return VectorExp.map(xf, yf, range, vectorFunction)
+            switch op {
+            case .exp: return VectorExp.map(xf, yf, range) { VectorExp.exp($0) }
+            case .sigmoid: return VectorExp.map(xf, yf, range) { VectorExp.sigmoid($0) }
+            case .silu: return VectorExp.map(xf, yf, range) { $0 * VectorExp.sigmoid($0) }
+            default: break
+            }
         }
         switch op {
         case .negate: map { -$0 }
@@ -81,16 +89,6 @@ enum ElementwiseKernels {
         case .scale(let c): let k = T(c); map { $0 * k }
         case .shift(let c): let k = T(c); map { $0 + k }
         case .equalMask(let v): let k = T(v); map { $0 == k ? 1 : 0 }
-        }
-    }
-
-    /// The sixteen-lane versions of the float ops that need e^x (the rest vectorise as they are).
-    private static func vectorFunction(_ op: UnaryOp) -> ((SIMD16<Float>) -> SIMD16<Float>)? {
-        switch op {
-        case .exp: VectorExp.exp
-        case .sigmoid: VectorExp.sigmoid
-        case .silu: { $0 * VectorExp.sigmoid($0) }
-        default: nil
         }
     }
 

@@ -14,8 +14,8 @@ enum VectorExp {
 
     @inline(__always)
     static func exp(_ x: Vector) -> Vector {
-        var clamped = x.replacing(with: smallest, where: x .< smallest)
-        clamped.replace(with: largest, where: clamped .> largest)
+        let (below, above) = (negative(x - smallest), negative(largest - x))
+        let clamped = select(above, Vector(repeating: largest), select(below, Vector(repeating: smallest), x))
         // n = round(x / ln 2) in −126…128: adding 1.5·2²³ rounds to an integer and leaves it in
         // the low bits of the sum (generic float-to-integer conversions are a call per lane).
         let shifted = clamped * 1.442695040888963 + 12_582_912                     // x·log₂e + 1.5·2²³
@@ -33,10 +33,9 @@ enum VectorExp {
         let low = unsafeBitCast((half &+ 127) &<< 23, to: Vector.self)
         let high = unsafeBitCast((whole &- half &+ 127) &<< 23, to: Vector.self)
         var result = p * low * high
-        result.replace(with: .infinity, where: x .> largest)
-        result.replace(with: 0, where: x .< smallest)
-        result.replace(with: .nan, where: x .!= x)
-        return result
+        result = select(above, Vector(repeating: .infinity), select(below, Vector(), result))
+        // NaN: magnitude bits above those of +∞ (the lanes of `below` and `above` are arbitrary there).
+        return select((0x7F80_0000 &- (bits(x) & 0x7FFF_FFFF)) &>> 31, Vector(repeating: .nan), result)
     }
 
     /// σ(x) = 1 / (1 + e^−x), from e^−|x| ≤ 1, which cannot overflow.
@@ -44,11 +43,30 @@ enum VectorExp {
     static func sigmoid(_ x: Vector) -> Vector {
         let e = exp(-abs(x))
         let reciprocal = 1 / (1 + e)
-        return reciprocal.replacing(with: e * reciprocal, where: x .< 0)
+        return select(negative(x), e * reciprocal, reciprocal)
+    }
+
+    // Lane masks (all ones or all zeros) from sign bits, and selections by them, as integer bit
+    // operations: the standard library's comparisons and `replacing(with:where:)` are loops over
+    // lanes, which the compiler split into 128-bit pieces, and e^x ran at a quarter of its width.
+
+    /// |x|: the sign bit cleared.
+    @inline(__always)
+    private static func abs(_ x: Vector) -> Vector { unsafeBitCast(bits(x) & 0x7FFF_FFFF, to: Vector.self) }
+
+    /// All ones where the sign bit of x is set: x < 0, or −0; for a difference a − b of numbers,
+    /// exactly where a < b (a difference of equal numbers is +0).
+    @inline(__always)
+    private static func negative(_ x: Vector) -> SIMD16<Int32> { bits(x) &>> 31 }
+
+    /// `a` where `mask` is all ones, `b` where it is zero.
+    @inline(__always)
+    private static func select(_ mask: SIMD16<Int32>, _ a: Vector, _ b: Vector) -> Vector {
+        unsafeBitCast((bits(a) & mask) | (bits(b) & ~mask), to: Vector.self)
     }
 
     @inline(__always)
-    private static func abs(_ x: Vector) -> Vector { x.replacing(with: -x, where: x .< 0) }
+    private static func bits(_ x: Vector) -> SIMD16<Int32> { unsafeBitCast(x, to: SIMD16<Int32>.self) }
 
     /// `y[i] = f(x[i])` over `range`, sixteen at a time; the last partial vector is padded with
     /// zeros, so every element goes through the same instructions wherever a chunk boundary falls.
