@@ -32,7 +32,7 @@ public final class BatchNorm2d: Module, Layer {
         let scale = weight.reshaped(channel), shift = bias.reshaped(channel)
         guard isTraining else {
             let normalized = (input - runningMean.reshaped(channel)) / (runningVariance.reshaped(channel) + epsilon).sqrt()
-            return normalized * scale + shift
+            return normalized.multipliedAdding(scale, shift)
         }
         let n = input.count / weight.count
         require(n > 1, "BatchNorm2d: training needs more than one value per channel, got input \(input.shape)")
@@ -43,7 +43,7 @@ public final class BatchNorm2d: Module, Layer {
             runningVariance.assign(runningVariance * (1 - momentum) + unbiased * momentum)
             batchesTracked.assign(batchesTracked + 1)
         }
-        return normalized * scale + shift
+        return normalized.multipliedAdding(scale, shift)
     }
 }
 
@@ -71,7 +71,7 @@ public final class GroupNorm: Module, Layer {
                 "GroupNorm(\(groupCount), \(weight.count)): expected [N, \(weight.count), …], got \(input.shape)")
         let normalized = input.groupNormalized(groupCount: groupCount, epsilon: epsilon)
         let channel = [1, weight.count] + [Int](repeating: 1, count: input.rank - 2)
-        return normalized * weight.reshaped(channel) + bias.reshaped(channel)
+        return normalized.multipliedAdding(weight.reshaped(channel), bias.reshaped(channel))
     }
 }
 

@@ -70,6 +70,30 @@ extension Tensor {
         }
     }
 
+    /// self · scale + shift with broadcasting (`scale` and `shift` of one shape), in one pass: the
+    /// per-channel affine step after a normalisation, where a product and a sum each went over
+    /// memory. The values and the gradients are those of `self * scale + shift`.
+    public func multipliedAdding(_ scale: Tensor, _ shift: Tensor) -> Tensor {
+        require(scale.shape == shift.shape, "multipliedAdding: scale \(Shape.text(scale.shape)) and shift \(Shape.text(shift.shape)) differ")
+        require(dtype == scale.dtype && dtype == shift.dtype, "multipliedAdding: dtypes differ, \(dtype), \(scale.dtype) and \(shift.dtype)")
+        guard let outShape = Shape.broadcast(shape, scale.shape) else {
+            fatalError("multipliedAdding: shapes \(Shape.text(shape)) and \(Shape.text(scale.shape)) do not broadcast")
+        }
+        let result = Tensor(uninitialized: outShape, dtype: dtype)
+        let plan = StridedPlan(shape: outShape, firstStrides: Shape.broadcastStrides(shape, to: outShape),
+                               secondStrides: Shape.broadcastStrides(scale.shape, to: outShape))
+        func run<T: TensorScalar>(_: T.Type) {
+            ElementwiseKernels.multiplyAdd(storage.buffer(T.self), scale.storage.buffer(T.self), shift.storage.buffer(T.self),
+                                           result.storage.buffer(T.self), plan: plan)
+        }
+        dtype.select(float32: run(Float.self), float64: run(Double.self))
+        return result.recorded("multiply-add", [self, scale, shift]) { g in
+            [self.requiresGrad ? (g * scale).summed(toShape: self.shape) : nil,
+             scale.requiresGrad ? (g * self).summed(toShape: scale.shape) : nil,
+             shift.requiresGrad ? g.summed(toShape: shift.shape) : nil]
+        }
+    }
+
     /// Elementwise negation.
     public static prefix func - (x: Tensor) -> Tensor {
         x.mapped(.negate).recorded("negate", [x]) { g in [-g] }

@@ -53,15 +53,20 @@ extension Tensor {
 
     // MARK: - Activations
 
-    /// max(x, 0).
+    /// max(x, 0). Its backward is one pass, g times the derivative, unless it must itself be
+    /// differentiable (`createGraph`); both compute the same products.
     public func relu() -> Tensor {
-        mapped(.relu).recorded("relu", [self]) { g in [g * self.mapped(.positiveMask)] }
+        mapped(.relu).recorded("relu", [self]) { g in
+            guard !GradMode.isEnabled else { return [g * self.mapped(.positiveMask)] }
+            return [g.combined(.reluGradient, self, "relu backward")]
+        }
     }
 
-    /// x for x > 0, slope·x otherwise.
+    /// x for x > 0, slope·x otherwise; its backward as ReLU's.
     public func leakyRelu(slope: Double = 0.01) -> Tensor {
         mapped(.leakyRelu(slope: slope)).recorded("leakyRelu", [self]) { g in
-            [g * self.mapped(.leakyReluDerivative(slope: slope))]
+            guard !GradMode.isEnabled else { return [g * self.mapped(.leakyReluDerivative(slope: slope))] }
+            return [g.combined(.leakyReluGradient(slope: slope), self, "leakyRelu backward")]
         }
     }
 

@@ -16,6 +16,16 @@ import TensorCore
         expectGradients([positive]) { 1 / $0[0] - 1 }
     }
 
+    @Test func fusedMultiplyAdd() {
+        // Per-channel scale and shift as a normalisation applies them, and a broadcast over several axes.
+        let x = randomDouble([2, 3, 4], seed: 42), scale = randomDouble([1, 3, 1], seed: 43), shift = randomDouble([1, 3, 1], seed: 44)
+        expectGradients([x, scale, shift]) { $0[0].multipliedAdding($0[1], $0[2]) }
+        expectGradients([randomDouble([3, 1], seed: 45), randomDouble([1, 5], seed: 46), randomDouble([1, 5], seed: 47)]) {
+            $0[0].multipliedAdding($0[1], $0[2])
+        }
+        expectSecondOrderGradients([x, scale, shift]) { $0[0].multipliedAdding($0[1], $0[2]) * $0[0] }
+    }
+
     @Test func elementwiseFunctions() {
         let x = randomDouble([3, 5], seed: 4)
         let positive = randomDouble([3, 5], seed: 5, scale: 0.3, shift: 2)

@@ -109,6 +109,27 @@ import TestSupport
         }
     }
 
+    /// The one-pass kernels give the bytes of the ops they fuse: x·scale + shift, and the
+    /// activations' backward g·(derivative), down to the sign of a zero.
+    @Test func fusedKernelsMatchTheOpsTheyReplace() {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 3
+        let x = randomFloat([4, 32, 24, 24], seed: 31), scale = randomFloat([1, 32, 1, 1], seed: 32), shift = randomFloat([1, 32, 1, 1], seed: 33)
+        #expect(x.multipliedAdding(scale, shift).floats.map(\.bitPattern) == (x * scale + shift).floats.map(\.bitPattern))
+        let values: [Float] = [-2, -0.0, 0, 1e-30, -1e-30, 3, .infinity, -.infinity, .nan]
+        let input = Tensor(values + values, shape: [18])
+        let upstream = Tensor(values.map { _ in Float(-1.5) } + values.map { _ in Float(2) }, shape: [18])
+        for (activation, derivative) in [({ (t: Tensor) in t.relu() }, { (v: Float) -> Float in v > 0 ? 1 : 0 }),
+                                         ({ (t: Tensor) in t.leakyRelu(slope: 0.2) }, { (v: Float) -> Float in v > 0 ? 1 : Float(0.2) })] {
+            let leaf = input.detached()
+            leaf.requiresGrad = true
+            activation(leaf).backward(upstream)
+            let expected = zip(upstream.floats, input.floats).map { $0 * derivative($1) }
+            #expect(leaf.grad!.floats.map(\.bitPattern) == expected.map(\.bitPattern))
+        }
+    }
+
     /// Same seed, same numbers; and one thread or several give the same bytes.
     @Test func resultsAreReproducibleAcrossRunsAndThreadCounts() {
         var g1 = RandomGenerator(seed: 42), g2 = RandomGenerator(seed: 42)

@@ -25,6 +25,10 @@ enum BinaryOp {
     case add, subtract, multiply, divide
     /// 1 where the elements are equal, else 0.
     case equalMask
+    /// g · relu′(x), 1 where x > 0 else 0, for upstream gradient g and input x: ReLU's backward in one pass.
+    case reluGradient
+    /// g · leakyRelu′(x), 1 where x > 0 else `slope`: LeakyReLU's backward in one pass.
+    case leakyReluGradient(slope: Double)
     /// g · silu′(x) = g · σ(x)·(1 + x·(1 − σ(x))) for upstream gradient g and input x: SiLU's backward in one pass.
     case siluGradient
 }
@@ -41,6 +45,32 @@ enum ElementwiseKernels {
     static func binary<T: TensorScalar>(_ op: BinaryOp, _ a: UnsafeMutableBufferPointer<T>, _ b: UnsafeMutableBufferPointer<T>,
                                         _ y: UnsafeMutableBufferPointer<T>, plan: StridedPlan) {
         Parallel.forEachChunk(of: y.count) { elements in binary(op, a, b, y, plan, elements) }
+    }
+
+    /// `y = x · scale + shift`, `scale` and `shift` of one shape read through the same broadcast
+    /// strides (`plan`'s second operand); the product is rounded before the sum, as two ops would.
+    static func multiplyAdd<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ scale: UnsafeMutableBufferPointer<T>,
+                                             _ shift: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
+                                             plan: StridedPlan) {
+        Parallel.forEachChunk(of: y.count) { elements in multiplyAdd(x, scale, shift, y, plan, elements) }
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    private static func multiplyAdd<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ scale: UnsafeMutableBufferPointer<T>,
+                                                     _ shift: UnsafeMutableBufferPointer<T>, _ y: UnsafeMutableBufferPointer<T>,
+                                                     _ plan: StridedPlan, _ elements: Range<Int>) {
+        let n = plan.rowLength, sx = plan.firstStep, sc = plan.secondStep
+        let (px, pa, pb, py) = (x.baseAddress!, scale.baseAddress!, shift.baseAddress!, y.baseAddress!)
+        plan.forEachSegment(of: elements) { row, columns, offsetX, offsetCoefficient in
+            let (rx, ra, rb, ry) = (px + offsetX, pa + offsetCoefficient, pb + offsetCoefficient, py + row * n)
+            if sx == 1 && sc == 0 {
+                let (a, b) = (ra[0], rb[0])
+                for i in columns { ry[i] = rx[i] * a + b }
+            } else {
+                for i in columns { ry[i] = rx[i * sx] * ra[i * sc] + rb[i * sc] }
+            }
+        }
     }
 
     @_specialize(where T == Float)
@@ -102,6 +132,8 @@ enum ElementwiseKernels {
         case .multiply: run(a, b, y, plan, elements) { $0 * $1 }
         case .divide: run(a, b, y, plan, elements) { $0 / $1 }
         case .equalMask: run(a, b, y, plan, elements) { $0 == $1 ? 1 : 0 }
+        case .reluGradient: run(a, b, y, plan, elements) { g, x in g * (x > 0 ? 1 : 0) }
+        case .leakyReluGradient(let slope): let s = T(slope); run(a, b, y, plan, elements) { g, x in g * (x > 0 ? 1 : s) }
         case .siluGradient:
             if T.self == Float.self && plan.firstStep == 1 && plan.secondStep == 1 {
                 return runVector(a, b, y, plan, elements) { g, x in let s = VectorExp.sigmoid(x); return g * s * (1 + x * (1 - s)) }

@@ -17,7 +17,9 @@ public enum Parallel {
         }
     }
 
-    /// Runs `body(task)` for every task in 0..<taskCount, spread over the threads.
+    /// Runs `body(task)` for every task in 0..<taskCount, spread over the threads: each thread
+    /// takes one run of neighbouring tasks. Neighbouring samples' rows share cache lines in a
+    /// channel-major layout; dealt out one by one, the threads wrote into each other's lines.
     ///
     /// Each task must write only its own part of the output; then the result does not depend on
     /// how many threads ran or in which order they finished. Inside a task, `forEach` runs its
@@ -34,7 +36,7 @@ public enum Parallel {
             DispatchQueue.concurrentPerform(iterations: threads) { worker in
                 insideTask.isSet = true
                 defer { insideTask.isSet = false }
-                for task in stride(from: worker, to: taskCount, by: threads) { shared.value(task) }
+                for task in (worker * taskCount / threads)..<((worker + 1) * taskCount / threads) { shared.value(task) }
             }
         }
     }
