@@ -136,6 +136,25 @@ enum ConvolutionKernels {
         }
     }
 
+    /// target[j, i] = source[i, j] for a `rows × columns` source, in tiles of 16 × 16 (a tile's
+    /// reads and writes each fill whole cache lines), the tiles of 16 target rows one task each.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func transpose<T: TensorScalar>(_ source: UnsafePointer<T>, rows: Int, columns: Int, into target: UnsafeMutablePointer<T>) {
+        let tile = 16
+        let pointers = SendableBox((source, target))
+        Parallel.forEach((columns + tile - 1) / tile, elements: rows * columns) { block in
+            let (source, target) = pointers.value
+            let columnRange = block * tile..<min(columns, (block + 1) * tile)
+            for i0 in stride(from: 0, to: rows, by: tile) {
+                let rowRange = i0..<min(rows, i0 + tile)
+                for j in columnRange {
+                    for i in rowRange { target[j &* rows &+ i] = source[i &* columns &+ j] }
+                }
+            }
+        }
+    }
+
     /// y = W · unfold(x): per sample (one task each) when images are large, else one product over
     /// the whole batch's columns.
     @_specialize(where T == Float)

@@ -67,6 +67,16 @@ extension Parallel {
     /// Elements per task when an elementwise kernel is split (128 KB of floats).
     static let elementsPerChunk = 1 << 15
 
+    /// `forEach`, when its tasks move at least `minimumParallelElements` elements together; else
+    /// the tasks run on the calling thread. For copies, whose small cases are over before a thread wakes.
+    static func forEach(_ taskCount: Int, elements: Int, _ body: (Int) -> Void) {
+        guard elements >= minimumParallelElements else {
+            for task in 0..<taskCount { body(task) }
+            return
+        }
+        forEach(taskCount, body)
+    }
+
     /// Runs `body(range)` over `0..<count` cut into fixed chunks, spread over the threads when
     /// there is enough work. For kernels whose every output element depends only on its own
     /// inputs, so that the result is the same however the range is cut.

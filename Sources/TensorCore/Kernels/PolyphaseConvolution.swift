@@ -180,7 +180,8 @@ extension ConvolutionKernels {
         }
 
         /// W′ from W, or (`toPhases: false`) W's gradient from W′'s, dropping the zero taps. Each
-        /// (o, c) holds the same taps in the same places, so one table of them serves every pair.
+        /// (o, c) holds the same taps in the same places, so one table of them serves every pair;
+        /// the output channels are spread over the threads.
         func rearrange<T: TensorScalar>(_ w: UnsafeMutablePointer<T>, _ phased: UnsafeMutablePointer<T>, toPhases: Bool) {
             let (s, kh, kw, k) = (g.stride, g.kernelHeight, g.kernelWidth, inner.kernelHeight)
             let block = s * s * k * k
@@ -195,11 +196,15 @@ extension ConvolutionKernels {
                 }
             }
             taps.withUnsafeBufferPointer { taps in
-                for pair in 0..<g.outputChannels * g.inputChannels {
-                    let (original, phases) = (w + pair &* kh &* kw, phased + pair &* block)   // W[o, c], W′[o, (c, 0, 0)]
-                    for t in 0..<block {
-                        let tap = taps[t]
-                        if toPhases { phases[t] = tap >= 0 ? original[tap] : 0 } else if tap >= 0 { original[tap] = phases[t] }
+                let pointers = SendableBox((w, phased, taps))
+                Parallel.forEach(g.outputChannels, elements: g.outputChannels * g.inputChannels * block) { o in
+                    let (w, phased, taps) = pointers.value
+                    for pair in o * g.inputChannels..<(o + 1) * g.inputChannels {
+                        let (original, phases) = (w + pair &* kh &* kw, phased + pair &* block)   // W[o, c], W′[o, (c, 0, 0)]
+                        for t in 0..<block {
+                            let tap = taps[t]
+                            if toPhases { phases[t] = tap >= 0 ? original[tap] : 0 } else if tap >= 0 { original[tap] = phases[t] }
+                        }
                     }
                 }
             }

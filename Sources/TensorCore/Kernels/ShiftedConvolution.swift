@@ -197,8 +197,10 @@ extension ConvolutionKernels {
                                                        _ body: (UnsafePointer<T>) -> Void) {
         let taps = g.kernelHeight * g.kernelWidth
         MemoryPool.withScratch(T.self, count: g.patchSize * g.outputChannels) { flipped in
-            for o in 0..<g.outputChannels {
-                for c in 0..<g.inputChannels {
+            let pointers = SendableBox((w, flipped))
+            Parallel.forEach(g.inputChannels, elements: g.patchSize * g.outputChannels) { c in
+                let (w, flipped) = pointers.value
+                for o in 0..<g.outputChannels {
                     let (source, target) = (w + (o * g.inputChannels + c) * taps, flipped + (c * g.outputChannels + o) * taps)
                     for tap in 0..<taps { target[taps &- 1 &- tap] = source[tap] }
                 }
@@ -243,9 +245,7 @@ extension ConvolutionKernels {
                                             MatrixView(base: UnsafePointer(grid), rowStride: 1, columnStride: layout.columns),
                                             transposed, ldc: g.outputChannels, accumulate: false)
                 }
-                for o in 0..<g.outputChannels {
-                    for row in 0..<g.patchSize { w[o * g.patchSize + row] = transposed[row * g.outputChannels + o] }
-                }
+                transpose(transposed, rows: g.patchSize, columns: g.outputChannels, into: w)
             }
         }
     }
