@@ -135,6 +135,29 @@ import TestSupport
         }
     }
 
+    /// Sums and maxima of whole rows into single slots (per channel, over batch and pixels) share
+    /// the slots out among the threads: the bytes of one thread, and the values of a plain loop.
+    @Test func reductionsAreTheSameOnAnyNumberOfThreads() {
+        let x = randomFloat([6, 37, 19, 23], seed: 34)
+        func reductions() -> [Float] {
+            x.sum(alongAxes: [0, 2, 3]).floats + x.max(alongAxes: [0, 2, 3]).floats + x.sum(alongAxes: [1]).floats
+        }
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 1
+        let single = reductions()
+        Parallel.threadCount = 3
+        #expect(reductions().map(\.bitPattern) == single.map(\.bitPattern))
+        let values = x.floats, pixels = 19 * 23
+        for c in [0, 17, 36] {
+            var channel: [Float] = []
+            for n in 0..<6 { channel += values[(n * 37 + c) * pixels..<(n * 37 + c + 1) * pixels] }
+            let total: Double = channel.reduce(0) { $0 + Double($1) }
+            #expect(Swift.abs(Double(single[c]) - total) <= 1e-3)
+            #expect(single[37 + c] == channel.max()!)
+        }
+    }
+
     /// Same seed, same numbers; and one thread or several give the same bytes.
     @Test func resultsAreReproducibleAcrossRunsAndThreadCounts() {
         var g1 = RandomGenerator(seed: 42), g2 = RandomGenerator(seed: 42)

@@ -2,6 +2,8 @@
 ///
 /// The input is walked once in row-major order and each element is folded into its output
 /// slot, so the order of additions — and therefore the rounding — never depends on threads.
+/// When whole rows fold into single slots (a per-channel sum over batch and pixels), the slots
+/// are shared out among the threads: each walks the rows in the same order and takes its own.
 enum ReductionKernels {
     enum Kind { case sum, maximum }
 
@@ -12,25 +14,32 @@ enum ReductionKernels {
         y.update(repeating: kind == .sum ? 0 : -T.infinity)
         let plan = StridedPlan(shape: shape, firstStrides: Shape.strides(shape), secondStrides: outputStrides)
         let n = plan.rowLength, inputStep = plan.firstStep, outputStep = plan.secondStep
-        let px = x.baseAddress!, py = y.baseAddress!
-        plan.forEachRow { _, inputOffset, outputOffset in
-            let row = px + inputOffset, out = py + outputOffset
-            switch (kind, outputStep == 0) {
-            case (.sum, true) where inputStep == 1:
-                out[0] += contiguousSum(row, n)
-            case (.sum, true):
-                var total: T = 0
-                for i in 0..<n { total += row[i * inputStep] }
-                out[0] += total
-            case (.sum, false):
-                for i in 0..<n { out[i * outputStep] += row[i * inputStep] }
-            case (.maximum, true):
-                var best = out[0]
-                for i in 0..<n where row[i * inputStep] > best || row[i * inputStep].isNaN { best = row[i * inputStep] }
-                out[0] = best
-            case (.maximum, false):
-                for i in 0..<n where row[i * inputStep] > out[i * outputStep] || row[i * inputStep].isNaN {
-                    out[i * outputStep] = row[i * inputStep]
+        let slots = y.count
+        let tasks = outputStep == 0 && x.count >= Parallel.minimumParallelElements ? min(Parallel.threadCount, slots) : 1
+        let pointers = SendableBox((x.baseAddress!, y.baseAddress!))
+        Parallel.forEach(tasks) { task in
+            let (px, py) = pointers.value
+            let owned = task * slots / tasks..<(task + 1) * slots / tasks
+            plan.forEachRow { _, inputOffset, outputOffset in
+                guard owned.contains(outputOffset) else { return }
+                let row = px + inputOffset, out = py + outputOffset
+                switch (kind, outputStep == 0) {
+                case (.sum, true) where inputStep == 1:
+                    out[0] += contiguousSum(row, n)
+                case (.sum, true):
+                    var total: T = 0
+                    for i in 0..<n { total += row[i * inputStep] }
+                    out[0] += total
+                case (.sum, false):
+                    for i in 0..<n { out[i * outputStep] += row[i * inputStep] }
+                case (.maximum, true):
+                    var best = out[0]
+                    for i in 0..<n where row[i * inputStep] > best || row[i * inputStep].isNaN { best = row[i * inputStep] }
+                    out[0] = best
+                case (.maximum, false):
+                    for i in 0..<n where row[i * inputStep] > out[i * outputStep] || row[i * inputStep].isNaN {
+                        out[i * outputStep] = row[i * inputStep]
+                    }
                 }
             }
         }
