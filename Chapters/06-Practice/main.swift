@@ -120,7 +120,8 @@ do {
      the other — each lane with half the cores. On two cores that does more work in the same time
      than one training after another on both: a step of these small networks keeps two threads busy
      only part of the time (two threads trained them 1.3–1.5 times as fast as one on a 2-core AMD
-     EPYC of the Zen 4 generation, and 0.8–1.25 times on a 2-core Intel Xeon). In the default
+     EPYC of the Zen 4 generation, and 1.0–1.6 times on a 2-core Intel Xeon of the Emerald Rapids
+     generation, the GAN least). In the default
      mode each lane trains for `--minutes` (7 unless told otherwise), shared among its models, so
      that a first run ends within minutes; a model that finishes its steps early leaves the minutes
      it did not use to the next one in its lane. The chapters themselves, run in full, train longer
