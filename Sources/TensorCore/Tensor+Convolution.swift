@@ -14,8 +14,7 @@ extension Tensor {
                                            stride: stride, padding: padding)
         require(shape[2] + 2 * padding >= weight.shape[2] && shape[3] + 2 * padding >= weight.shape[3],
                 "\(context): padded input is smaller than the kernel")
-        let output = Tensor.convolution(self, weight, geometry)
-        return bias.map { output + $0.reshaped([1, -1, 1, 1]) } ?? output
+        return Tensor.convolution(self, weight, geometry, bias: bias)
     }
 
     /// The transposed convolution of PyTorch's `conv_transpose2d`: input `[N, C, H, W]`, weight
@@ -35,26 +34,34 @@ extension Tensor {
                                            height: height, width: width,
                                            kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
                                            stride: stride, padding: padding)
-        let output = Tensor.convolutionAdjoint(self, weight, geometry)
-        return bias.map { output + $0.reshaped([1, -1, 1, 1]) } ?? output
+        return Tensor.convolutionAdjoint(self, weight, geometry, bias: bias)
     }
 
     // MARK: The three differentiable primitives
 
-    /// y = conv(x, W). Its gradients are the other two primitives.
-    static func convolution(_ x: Tensor, _ w: Tensor, _ g: ConvolutionGeometry) -> Tensor {
-        let y = primitive(.forward, x, w, into: g.outputShape, g)
-        return y.recorded("conv2d", [x, w]) { up in
+    /// y = conv(x, W) (+ bias). Its gradients are the other two primitives, and the bias's the
+    /// sum of the upstream gradient over batch and pixels.
+    static func convolution(_ x: Tensor, _ w: Tensor, _ g: ConvolutionGeometry, bias: Tensor? = nil) -> Tensor {
+        let y = primitive(.forward, x, w, bias: bias, into: g.outputShape, g)
+        return y.recorded("conv2d", [x, w] + (bias.map { [$0] } ?? [])) { up in
             [x.requiresGrad ? convolutionAdjoint(up, w, g) : nil, w.requiresGrad ? convolutionWeightGradient(x, up, g) : nil]
+                + biasGradient(bias, up)
         }
     }
 
-    /// x = convᵀ(y, W): the transposed convolution.
-    static func convolutionAdjoint(_ y: Tensor, _ w: Tensor, _ g: ConvolutionGeometry) -> Tensor {
-        let x = primitive(.inputAdjoint, y, w, into: g.inputShape, g)
-        return x.recorded("convTranspose2d", [y, w]) { up in
+    /// x = convᵀ(y, W) (+ bias): the transposed convolution.
+    static func convolutionAdjoint(_ y: Tensor, _ w: Tensor, _ g: ConvolutionGeometry, bias: Tensor? = nil) -> Tensor {
+        let x = primitive(.inputAdjoint, y, w, bias: bias, into: g.inputShape, g)
+        return x.recorded("convTranspose2d", [y, w] + (bias.map { [$0] } ?? [])) { up in
             [y.requiresGrad ? convolution(up, w, g) : nil, w.requiresGrad ? convolutionWeightGradient(up, y, g) : nil]
+                + biasGradient(bias, up)
         }
+    }
+
+    /// The gradient of a per-channel bias `[C]` added to `[N, C, H, W]`, as a list of none or one.
+    private static func biasGradient(_ bias: Tensor?, _ up: Tensor) -> [Tensor?] {
+        guard let bias else { return [] }
+        return [bias.requiresGrad ? up.summed(toShape: [1, bias.count, 1, 1]).reshaped(bias.shape) : nil]
     }
 
     /// W-shaped Σ x·y: the weight gradient of a convolution.
@@ -68,15 +75,22 @@ extension Tensor {
     /// The three primitives' kernels, which share one form: two operands in, one tensor out.
     private enum Primitive { case forward, inputAdjoint, weightGradient }
 
-    /// Runs `kind`'s kernel on `a` and `b` into a new tensor of `shape`, unrecorded.
-    private static func primitive(_ kind: Primitive, _ a: Tensor, _ b: Tensor, into shape: [Int], _ g: ConvolutionGeometry) -> Tensor {
+    /// Runs `kind`'s kernel on `a` and `b` into a new tensor of `shape`, unrecorded; a bias (one per
+    /// channel of the result) is added in the kernel.
+    private static func primitive(_ kind: Primitive, _ a: Tensor, _ b: Tensor, bias: Tensor? = nil, into shape: [Int],
+                                  _ g: ConvolutionGeometry) -> Tensor {
         require(a.dtype == b.dtype, "convolution: dtypes differ, \(a.dtype) and \(b.dtype)")
+        if let bias {
+            require(bias.dtype == a.dtype, "convolution: bias is \(bias.dtype), the input \(a.dtype)")
+            require(bias.count == shape[1], "convolution: bias \(Shape.text(bias.shape)) for \(shape[1]) output channels")
+        }
         let result = Tensor(uninitialized: shape, dtype: a.dtype)
         func run<T: TensorScalar>(_: T.Type) {
             let (first, second, output) = (a.storage.buffer(T.self), b.storage.buffer(T.self), result.storage.buffer(T.self))
+            let biasValues = bias.map { UnsafePointer($0.storage.buffer(T.self).baseAddress!) }
             switch kind {
-            case .forward: ConvolutionKernels.forward(first, second, output, g)
-            case .inputAdjoint: ConvolutionKernels.inputAdjoint(first, second, output, g)
+            case .forward: ConvolutionKernels.forward(first, second, output, g, bias: biasValues)
+            case .inputAdjoint: ConvolutionKernels.inputAdjoint(first, second, output, g, bias: biasValues)
             case .weightGradient: ConvolutionKernels.weightGradient(first, second, output, g)
             }
         }

@@ -62,6 +62,31 @@ import TestSupport
                                                    stride: c.stride, padding: c.padding)
     }
 
+    /// A bias is added inside the convolution, as its output is written: the bytes of adding it
+    /// after, on every path (dense, unfolded per sample and over the batch, phases, shifted
+    /// windows), forward and transposed.
+    @Test(arguments: [
+        (batch: 2, inputChannels: 16, outputChannels: 8, size: 4, kernel: 4, stride: 1, padding: 0),
+        (batch: 2, inputChannels: 3, outputChannels: 4, size: 34, kernel: 3, stride: 2, padding: 1),
+        (batch: 3, inputChannels: 5, outputChannels: 7, size: 9, kernel: 3, stride: 2, padding: 1),
+        (batch: 3, inputChannels: 4, outputChannels: 6, size: 32, kernel: 4, stride: 2, padding: 1),
+        (batch: 2, inputChannels: 2, outputChannels: 3, size: 12, kernel: 6, stride: 3, padding: 0),
+        (batch: 2, inputChannels: 3, outputChannels: 4, size: 17, kernel: 3, stride: 1, padding: 1),
+    ])
+    func biasInsideTheConvolutionGivesTheBytesOfAddingItAfter(_ c: (batch: Int, inputChannels: Int, outputChannels: Int, size: Int,
+                                                                   kernel: Int, stride: Int, padding: Int)) {
+        let x = randomFloat([c.batch, c.inputChannels, c.size, c.size], seed: 35)
+        let w = randomFloat([c.outputChannels, c.inputChannels, c.kernel, c.kernel], seed: 36)
+        let bias = randomFloat([c.outputChannels], seed: 37), transposedBias = randomFloat([c.inputChannels], seed: 38)
+        let inside = x.conv2d(weight: w, bias: bias, stride: c.stride, padding: c.padding)
+        let after = x.conv2d(weight: w, stride: c.stride, padding: c.padding) + bias.reshaped([1, -1, 1, 1])
+        #expect(inside.floats.map(\.bitPattern) == after.floats.map(\.bitPattern))
+        let y = randomFloat(inside.shape, seed: 39)
+        let transposedInside = y.convTranspose2d(weight: w, bias: transposedBias, stride: c.stride, padding: c.padding)
+        let transposedAfter = y.convTranspose2d(weight: w, stride: c.stride, padding: c.padding) + transposedBias.reshaped([1, -1, 1, 1])
+        #expect(transposedInside.floats.map(\.bitPattern) == transposedAfter.floats.map(\.bitPattern))
+    }
+
     /// Non-square kernels take shifted windows forward and for the weight gradient (the input
     /// adjoint unfolds); one sample; an image narrower than the kernel.
     @Test(arguments: [

@@ -155,24 +155,50 @@ enum ConvolutionKernels {
         }
     }
 
-    /// y = W · unfold(x): per sample (one task each) when images are large, else one product over
-    /// the whole batch's columns.
+    /// y[n, c, ·] += bias[c] for `[N, C, P]` y, one sample per task: the bias of the paths that do
+    /// not add it where they write y.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func addBias<T: TensorScalar>(_ bias: UnsafePointer<T>, to y: UnsafeMutablePointer<T>, batch: Int, channels: Int, pixels: Int) {
+        let pointers = SendableBox((bias, y))
+        Parallel.forEach(batch, elements: batch * channels * pixels) { n in
+            let (bias, y) = pointers.value
+            for c in 0..<channels {
+                let (plane, b) = (y + (n * channels + c) * pixels, bias[c])
+                for i in 0..<pixels { plane[i] += b }
+            }
+        }
+    }
+
+    /// y = W · unfold(x) (+ bias per output channel): per sample (one task each) when images are
+    /// large, else one product over the whole batch's columns. The bias is added as y is written
+    /// where the path writes it from a grid, after the product elsewhere; either way each output
+    /// is the product plus the bias, rounded once more, as a separate addition would give.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func forward<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
-                                         _ y: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
+                                         _ y: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry, bias: UnsafePointer<T>? = nil) {
+        if !isDense(g) && usesShiftedWindows(g) {
+            return shiftedForward(UnsafePointer(x.baseAddress!), UnsafePointer(w.baseAddress!), y.baseAddress!, g, bias: bias)
+        }
+        if !isDense(g), let polyphase = Polyphase(g) {
+            return polyphaseForward(UnsafePointer(x.baseAddress!), w.baseAddress!, y.baseAddress!, polyphase, bias: bias)
+        }
+        productWithoutBias(x, w, y, g)
+        if let bias { addBias(bias, to: y.baseAddress!, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels) }
+    }
+
+    /// `forward` for the dense and unfolding paths, which add no bias.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    private static func productWithoutBias<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
+                                                            _ y: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
         if isDense(g) {
             // y[N, O] = x[N, P] · W[O, P]ᵀ
             return MatrixMultiply.multiply(m: g.batch, n: g.outputChannels, k: g.patchSize,
                                            MatrixView(base: UnsafePointer(x.baseAddress!), rowStride: g.patchSize, columnStride: 1),
                                            MatrixView(base: UnsafePointer(w.baseAddress!), rowStride: 1, columnStride: g.patchSize),
                                            y.baseAddress!, ldc: g.outputChannels, accumulate: false)
-        }
-        if usesShiftedWindows(g) {
-            return shiftedForward(UnsafePointer(x.baseAddress!), UnsafePointer(w.baseAddress!), y.baseAddress!, g)
-        }
-        if let polyphase = Polyphase(g) {
-            return polyphaseForward(UnsafePointer(x.baseAddress!), w.baseAddress!, y.baseAddress!, polyphase)
         }
         let weights = MatrixView(base: UnsafePointer(w.baseAddress!), rowStride: g.patchSize, columnStride: 1)
         let sampleSize = g.inputChannels * g.height * g.width
@@ -206,23 +232,34 @@ enum ConvolutionKernels {
         }
     }
 
-    /// x = fold(Wᵀ · y): the transposed convolution, per sample or over the whole batch as `forward`.
+    /// x = fold(Wᵀ · y) (+ bias per input channel): the transposed convolution, per sample or over
+    /// the whole batch as `forward`, its bias added as `forward` adds one.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func inputAdjoint<T: TensorScalar>(_ y: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
-                                              _ x: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
+                                              _ x: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry, bias: UnsafePointer<T>? = nil) {
+        if !isDense(g), let adjoint = adjointAsForward(g), usesShiftedWindows(adjoint) {
+            return shiftedInputAdjoint(UnsafePointer(y.baseAddress!), UnsafePointer(w.baseAddress!), x.baseAddress!, g, adjoint: adjoint,
+                                       bias: bias)
+        }
+        if !isDense(g), let polyphase = Polyphase(g) {
+            return polyphaseInputAdjoint(UnsafePointer(y.baseAddress!), w.baseAddress!, x.baseAddress!, polyphase, bias: bias)
+        }
+        adjointWithoutBias(y, w, x, g)
+        if let bias { addBias(bias, to: x.baseAddress!, batch: g.batch, channels: g.inputChannels, pixels: g.height * g.width) }
+    }
+
+    /// `inputAdjoint` for the dense and unfolding paths, which add no bias.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    private static func adjointWithoutBias<T: TensorScalar>(_ y: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
+                                                            _ x: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry) {
         if isDense(g) {
             // x[N, P] = y[N, O] · W[O, P]
             return MatrixMultiply.multiply(m: g.batch, n: g.patchSize, k: g.outputChannels,
                                            MatrixView(base: UnsafePointer(y.baseAddress!), rowStride: g.outputChannels, columnStride: 1),
                                            MatrixView(base: UnsafePointer(w.baseAddress!), rowStride: g.patchSize, columnStride: 1),
                                            x.baseAddress!, ldc: g.patchSize, accumulate: false)
-        }
-        if let adjoint = adjointAsForward(g), usesShiftedWindows(adjoint) {
-            return shiftedInputAdjoint(UnsafePointer(y.baseAddress!), UnsafePointer(w.baseAddress!), x.baseAddress!, g, adjoint: adjoint)
-        }
-        if let polyphase = Polyphase(g) {
-            return polyphaseInputAdjoint(UnsafePointer(y.baseAddress!), w.baseAddress!, x.baseAddress!, polyphase)
         }
         let transposedWeights = MatrixView(base: UnsafePointer(w.baseAddress!), rowStride: 1, columnStride: g.patchSize)
         let sampleSize = g.inputChannels * g.height * g.width

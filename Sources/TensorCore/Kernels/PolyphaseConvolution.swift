@@ -62,16 +62,23 @@ extension ConvolutionKernels {
         }
 
         /// The adjoint of `splitPhases`: x `[N, C, H, W]` from phases `[N, C·s², Hz, Wz]` (each pixel
-        /// is in exactly one phase; padding positions are dropped).
-        func mergePhases<T: TensorScalar>(_ phases: UnsafePointer<T>, into x: UnsafeMutablePointer<T>) {
+        /// is in exactly one phase; padding positions are dropped), plus `bias[c]` when given.
+        func mergePhases<T: TensorScalar>(_ phases: UnsafePointer<T>, into x: UnsafeMutablePointer<T>, bias: UnsafePointer<T>?) {
             let phaseStride = inner.height * inner.width
             let pointers = SendableBox((phases, x))
             Parallel.forEach(g.batch) { n in
                 let (phases, x) = pointers.value
                 forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * inner.inputChannels * phaseStride) { input, phase in
                     let (pixels, row) = (x + input, phases + phase)
-                    if g.stride == 2 { return gatherRow(row, to: pixels, phaseStride: phaseStride) }
-                    forEachColumn(phaseStride: phaseStride) { w, offset in pixels[w] = row[offset] }
+                    if g.stride == 2 {
+                        gatherRow(row, to: pixels, phaseStride: phaseStride)
+                    } else {
+                        forEachColumn(phaseStride: phaseStride) { w, offset in pixels[w] = row[offset] }
+                    }
+                    if let bias {
+                        let b = bias[input / (g.height * g.width) % g.inputChannels]
+                        for w in 0..<g.width { pixels[w] += b }
+                    }
                 }
             }
         }
@@ -230,7 +237,7 @@ extension ConvolutionKernels {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func polyphaseForward<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>,
-                                                  _ polyphase: Polyphase) {
+                                                  _ polyphase: Polyphase, bias: UnsafePointer<T>?) {
         let (g, inner) = (polyphase.g, polyphase.inner)
         let (inputSize, outputSize) = (g.inputChannels * g.height * g.width, g.outputChannels * g.outputPixels)
         MemoryPool.withScratch(T.self, count: inner.outputChannels * inner.patchSize) { phasedWeights in
@@ -238,7 +245,7 @@ extension ConvolutionKernels {
             shiftedForwardInChunks(inner, UnsafePointer(phasedWeights), fill: { samples, _, planes in
                 polyphase.withBatch(samples.count).splitPhases(x + samples.lowerBound * inputSize, into: planes)
             }, emit: { samples, layout, product in
-                regrid(y + samples.lowerBound * outputSize, product, layout, toGrid: false)
+                regrid(y + samples.lowerBound * outputSize, product, layout, toGrid: false, bias: bias)
             })
         }
     }
@@ -248,7 +255,7 @@ extension ConvolutionKernels {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func polyphaseInputAdjoint<T: TensorScalar>(_ y: UnsafePointer<T>, _ w: UnsafeMutablePointer<T>, _ x: UnsafeMutablePointer<T>,
-                                                       _ polyphase: Polyphase) {
+                                                       _ polyphase: Polyphase, bias: UnsafePointer<T>?) {
         let (g, inner) = (polyphase.g, polyphase.inner)
         let adjoint = adjointAsForward(inner)!                  // a square kernel without padding always has one
         let (phasesSize, pixelsSize) = (inner.inputChannels * inner.height * inner.width, g.inputChannels * g.height * g.width)
@@ -261,7 +268,8 @@ extension ConvolutionKernels {
                 }, emit: { samples, layout, product in
                     MemoryPool.withScratch(T.self, count: samples.count * phasesSize) { phases in
                         regrid(phases, product, layout, toGrid: false)
-                        polyphase.withBatch(samples.count).mergePhases(UnsafePointer(phases), into: x + samples.lowerBound * pixelsSize)
+                        polyphase.withBatch(samples.count).mergePhases(UnsafePointer(phases), into: x + samples.lowerBound * pixelsSize,
+                                                                       bias: bias)
                     }
                 })
             }

@@ -94,11 +94,11 @@ extension ConvolutionKernels {
 
     /// Moves between `[N, O, Ho, Wo]` and the grid `[O, columns]`, one sample per task. Towards the
     /// grid, the positions that are not outputs get zeros (the columns past the positions are not
-    /// written).
+    /// written); from it, each output channel o gets `bias[o]` added on the way, when given.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func regrid<T: TensorScalar>(_ outputs: UnsafeMutablePointer<T>, _ grid: UnsafeMutablePointer<T>,
-                                        _ layout: ShiftedLayout, toGrid: Bool) {
+                                        _ layout: ShiftedLayout, toGrid: Bool, bias: UnsafePointer<T>? = nil) {
         let g = layout.g, (ho, wo, wp) = (g.outputHeight, g.outputWidth, layout.paddedWidth)
         let pointers = SendableBox((outputs, grid))
         Parallel.forEach(g.batch) { n in
@@ -110,6 +110,9 @@ extension ConvolutionKernels {
                     if toGrid {
                         Runs.copy(image + oh * wo, to: positions + oh * wp, count: wo)
                         Runs.zero(positions + oh * wp + wo, count: wp - wo)
+                    } else if let bias {
+                        let (source, target, b) = (positions + oh * wp, image + oh * wo, bias[o])
+                        for i in 0..<wo { target[i] = source[i] + b }
                     } else {
                         Runs.copy(positions + oh * wp, to: image + oh * wo, count: wo)
                     }
@@ -175,16 +178,16 @@ extension ConvolutionKernels {
         }
     }
 
-    /// y = W · unfold(x), reading unfold(x) as shifted windows of the padded planes.
+    /// y = W · unfold(x) (+ bias), reading unfold(x) as shifted windows of the padded planes.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func shiftedForward<T: TensorScalar>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
-                                                _ g: ConvolutionGeometry) {
+                                                _ g: ConvolutionGeometry, bias: UnsafePointer<T>?) {
         let (inputSize, outputSize) = (g.inputChannels * g.height * g.width, g.outputChannels * g.outputPixels)
         shiftedForwardInChunks(g, w, fill: { samples, layout, planes in
             pad(x + samples.lowerBound * inputSize, layout, into: planes)
         }, emit: { samples, layout, product in
-            regrid(y + samples.lowerBound * outputSize, product, layout, toGrid: false)
+            regrid(y + samples.lowerBound * outputSize, product, layout, toGrid: false, bias: bias)
         })
     }
 
@@ -213,8 +216,8 @@ extension ConvolutionKernels {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func shiftedInputAdjoint<T: TensorScalar>(_ y: UnsafePointer<T>, _ w: UnsafePointer<T>, _ x: UnsafeMutablePointer<T>,
-                                                     _ g: ConvolutionGeometry, adjoint: ConvolutionGeometry) {
-        withTransposedFlipped(w, g) { flipped in shiftedForward(y, flipped, x, adjoint) }
+                                                     _ g: ConvolutionGeometry, adjoint: ConvolutionGeometry, bias: UnsafePointer<T>?) {
+        withTransposedFlipped(w, g) { flipped in shiftedForward(y, flipped, x, adjoint, bias: bias) }
     }
 
     /// W = grid(y) · unfold(x)ᵀ: one product over every grid position of the batch, unfold(x)'s
