@@ -127,25 +127,28 @@ enum ElementwiseKernels {
     private static func binary<T: TensorScalar>(_ op: BinaryOp, _ a: UnsafeMutableBufferPointer<T>, _ b: UnsafeMutableBufferPointer<T>,
                                                 _ y: UnsafeMutableBufferPointer<T>, _ plan: StridedPlan, _ elements: Range<Int>) {
         switch op {
-        case .add: run(a, b, y, plan, elements) { $0 + $1 }
-        case .subtract: run(a, b, y, plan, elements) { $0 - $1 }
-        case .multiply: run(a, b, y, plan, elements) { $0 * $1 }
-        case .divide: run(a, b, y, plan, elements) { $0 / $1 }
-        case .equalMask: run(a, b, y, plan, elements) { $0 == $1 ? 1 : 0 }
-        case .reluGradient: run(a, b, y, plan, elements) { g, x in g * (x > 0 ? 1 : 0) }
-        case .leakyReluGradient(let slope): let s = T(slope); run(a, b, y, plan, elements) { g, x in g * (x > 0 ? 1 : s) }
+        case .add: run(a, b, y, plan, elements, Sum())
+        case .subtract: run(a, b, y, plan, elements, Difference())
+        case .multiply: run(a, b, y, plan, elements, Product())
+        case .divide: run(a, b, y, plan, elements, Quotient())
+        case .equalMask: run(a, b, y, plan, elements, Equality())
+        case .reluGradient: run(a, b, y, plan, elements, ReluGradient())
+        case .leakyReluGradient(let slope): run(a, b, y, plan, elements, LeakyReluGradient(slope: T(slope)))
         case .siluGradient:
             if T.self == Float.self && plan.firstStep == 1 && plan.secondStep == 1 {
                 return runVector(a, b, y, plan, elements) { g, x in let s = VectorExp.sigmoid(x); return g * s * (1 + x * (1 - s)) }
             }
-            run(a, b, y, plan, elements) { g, x in let s = sigmoid(x); return g * s * (1 + x * (1 - s)) }
+            run(a, b, y, plan, elements, SiluGradient())
         }
     }
 
+    /// `y = f(a, b)` over the broadcast rows of `plan`. The function is a type rather than a
+    /// closure, so that `run` is specialised for each and the function compiles into its loops; a
+    /// closure value that the optimiser did not specialise was called once per element.
     @inline(__always)
-    private static func run<T: TensorScalar>(_ a: UnsafeMutableBufferPointer<T>, _ b: UnsafeMutableBufferPointer<T>,
-                                             _ y: UnsafeMutableBufferPointer<T>, _ plan: StridedPlan, _ elements: Range<Int>,
-                                             _ f: (T, T) -> T) {
+    private static func run<F: PairFunction>(_ a: UnsafeMutableBufferPointer<F.Scalar>, _ b: UnsafeMutableBufferPointer<F.Scalar>,
+                                             _ y: UnsafeMutableBufferPointer<F.Scalar>, _ plan: StridedPlan, _ elements: Range<Int>,
+                                             _ f: F) {
         let n = plan.rowLength, sa = plan.firstStep, sb = plan.secondStep
         let pa = a.baseAddress!, pb = b.baseAddress!, py = y.baseAddress!
         plan.forEachSegment(of: elements) { row, columns, offsetA, offsetB in
@@ -181,8 +184,47 @@ enum ElementwiseKernels {
 
     /// The logistic function from one exp of −|x| ≤ 0, which cannot overflow.
     @inline(__always)
-    private static func sigmoid<T: TensorScalar>(_ x: T) -> T {
+    fileprivate static func sigmoid<T: TensorScalar>(_ x: T) -> T {
         let e = T.exp(-Swift.abs(x))
         return x >= 0 ? 1 / (1 + e) : e / (1 + e)
+    }
+}
+
+/// A function of two elements, for `ElementwiseKernels.run`.
+private protocol PairFunction {
+    associatedtype Scalar: TensorScalar
+    func callAsFunction(_ a: Scalar, _ b: Scalar) -> Scalar
+}
+
+private struct Sum<Scalar: TensorScalar>: PairFunction {
+    @inline(__always) func callAsFunction(_ a: Scalar, _ b: Scalar) -> Scalar { a + b }
+}
+private struct Difference<Scalar: TensorScalar>: PairFunction {
+    @inline(__always) func callAsFunction(_ a: Scalar, _ b: Scalar) -> Scalar { a - b }
+}
+private struct Product<Scalar: TensorScalar>: PairFunction {
+    @inline(__always) func callAsFunction(_ a: Scalar, _ b: Scalar) -> Scalar { a * b }
+}
+private struct Quotient<Scalar: TensorScalar>: PairFunction {
+    @inline(__always) func callAsFunction(_ a: Scalar, _ b: Scalar) -> Scalar { a / b }
+}
+/// 1 where the elements are equal, else 0.
+private struct Equality<Scalar: TensorScalar>: PairFunction {
+    @inline(__always) func callAsFunction(_ a: Scalar, _ b: Scalar) -> Scalar { a == b ? 1 : 0 }
+}
+/// g · relu′(x): the upstream gradient times 1 where x > 0, else 0.
+private struct ReluGradient<Scalar: TensorScalar>: PairFunction {
+    @inline(__always) func callAsFunction(_ g: Scalar, _ x: Scalar) -> Scalar { g * (x > 0 ? 1 : 0) }
+}
+/// g · leakyRelu′(x): the upstream gradient times 1 where x > 0, else the slope.
+private struct LeakyReluGradient<Scalar: TensorScalar>: PairFunction {
+    let slope: Scalar
+    @inline(__always) func callAsFunction(_ g: Scalar, _ x: Scalar) -> Scalar { g * (x > 0 ? 1 : slope) }
+}
+/// g · silu′(x) = g · σ(x)·(1 + x·(1 − σ(x))).
+private struct SiluGradient<Scalar: TensorScalar>: PairFunction {
+    @inline(__always) func callAsFunction(_ g: Scalar, _ x: Scalar) -> Scalar {
+        let s = ElementwiseKernels.sigmoid(x)
+        return g * s * (1 + x * (1 - s))
     }
 }
