@@ -29,11 +29,34 @@ extension Tensor {
     /// Sums a broadcast gradient back down to `target` shape: the backward of broadcasting.
     public func summed(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
+        return sum(alongAxes: axesSummed(toShape: target), keepingDimensions: true).reshaped(target)
+    }
+
+    /// (self · other).summed(toShape: target) for `other` of self's shape, as a product's backward
+    /// needs it. Unrecorded (a backward without `createGraph`), the products are summed as they
+    /// are formed instead of first written out whole; the sums are the same, bit for bit.
+    func summedProduct(_ other: Tensor, toShape target: [Int]) -> Tensor {
+        guard !GradMode.isEnabled, shape == other.shape, shape != target, dtype == other.dtype else {
+            return (self * other).summed(toShape: target)
+        }
+        let axes = axesSummed(toShape: target)
+        let kept = shape.indices.map { axes.contains($0) ? 1 : shape[$0] }
+        let result = Tensor(uninitialized: kept, dtype: dtype)
+        func run<T: TensorScalar>(_: T.Type) {
+            ReductionKernels.sumOfProducts(storage.buffer(T.self), other.storage.buffer(T.self), shape: shape,
+                                           outputStrides: Shape.broadcastStrides(kept, to: shape), result.storage.buffer(T.self))
+        }
+        dtype.select(float32: run(Float.self), float64: run(Double.self))
+        return result.reshaped(target)
+    }
+
+    /// The axes that `summed(toShape:)` sums over: the leading ones `target` lacks, and those it has as 1.
+    private func axesSummed(toShape target: [Int]) -> [Int] {
         let offset = rank - target.count
         require(offset >= 0, "summed(toShape:): \(Shape.text(shape)) cannot reduce to \(Shape.text(target))")
         var axes = Array(0..<offset)
         for (i, size) in target.enumerated() where size == 1 && shape[i + offset] != 1 { axes.append(i + offset) }
-        return sum(alongAxes: axes, keepingDimensions: true).reshaped(target)
+        return axes
     }
 }
 
@@ -57,8 +80,8 @@ extension Tensor {
     /// Elementwise product with broadcasting.
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         lhs.combined(.multiply, rhs, "*").recorded("multiply", [lhs, rhs]) { g in
-            [lhs.requiresGrad ? (g * rhs).summed(toShape: lhs.shape) : nil,
-             rhs.requiresGrad ? (g * lhs).summed(toShape: rhs.shape) : nil]
+            [lhs.requiresGrad ? g.summedProduct(rhs, toShape: lhs.shape) : nil,
+             rhs.requiresGrad ? g.summedProduct(lhs, toShape: rhs.shape) : nil]
         }
     }
 
@@ -89,7 +112,7 @@ extension Tensor {
         dtype.select(float32: run(Float.self), float64: run(Double.self))
         return result.recorded("multiply-add", [self, scale, shift]) { g in
             [self.requiresGrad ? (g * scale).summed(toShape: self.shape) : nil,
-             scale.requiresGrad ? (g * self).summed(toShape: scale.shape) : nil,
+             scale.requiresGrad ? g.summedProduct(self, toShape: scale.shape) : nil,
              shift.requiresGrad ? g.summed(toShape: shift.shape) : nil]
         }
     }

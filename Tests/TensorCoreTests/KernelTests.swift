@@ -147,6 +147,12 @@ import TestSupport
         Parallel.threadCount = 3
         let x = randomFloat([4, 32, 24, 24], seed: 31), scale = randomFloat([1, 32, 1, 1], seed: 32), shift = randomFloat([1, 32, 1, 1], seed: 33)
         #expect(x.multipliedAdding(scale, shift).floats.map(\.bitPattern) == (x * scale + shift).floats.map(\.bitPattern))
+        // A per-channel scale's gradient sums the products as it forms them: the bytes of the product, then the sum.
+        let upstreamGradient = randomFloat(x.shape, seed: 40)
+        let leaf = scale.detached()
+        leaf.requiresGrad = true
+        x.multipliedAdding(leaf, shift).backward(upstreamGradient)
+        #expect(leaf.grad!.floats.map(\.bitPattern) == (upstreamGradient * x).summed(toShape: scale.shape).floats.map(\.bitPattern))
         let values: [Float] = [-2, -0.0, 0, 1e-30, -1e-30, 3, .infinity, -.infinity, .nan]
         let input = Tensor(values + values, shape: [18])
         let upstream = Tensor(values.map { _ in Float(-1.5) } + values.map { _ in Float(2) }, shape: [18])
