@@ -181,6 +181,11 @@ import TensorCore
         expectClose(x.avgPool2d(kernel: 2, stride: 2, padding: 1).doubles, [0, 0.75, 0.75, 3, 7.5, 4.5, 3, 6.75, 3.75])
         let small = Tensor([1, 2, 3, 4], shape: [1, 1, 2, 2], dtype: .float64)
         expectClose(small.upsampledNearest(scale: 2).doubles, [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
+        // Two planes of 1×2 at scale 3 (rows of 6, three of each), and scale 1, which copies.
+        let wide = Tensor([1, 2, 5, 6], shape: [1, 2, 1, 2], dtype: .float64)
+        expectClose(wide.upsampledNearest(scale: 3).doubles, [[Double]](repeating: [1, 1, 1, 2, 2, 2], count: 3).flatMap { $0 }
+                        + [[Double]](repeating: [5, 5, 5, 6, 6, 6], count: 3).flatMap { $0 })
+        expectClose(wide.upsampledNearest(scale: 1).doubles, [1, 2, 5, 6])
     }
 
     @Test func indexingAndSoftmax() {
