@@ -178,11 +178,13 @@ enum ConvolutionKernels {
     @_specialize(where T == Double)
     static func forward<T: TensorScalar>(_ x: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
                                          _ y: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry, bias: UnsafePointer<T>? = nil) {
-        if !isDense(g) && usesShiftedWindows(g) {
-            return shiftedForward(UnsafePointer(x.baseAddress!), UnsafePointer(w.baseAddress!), y.baseAddress!, g, bias: bias)
-        }
-        if !isDense(g), let polyphase = Polyphase(g) {
-            return polyphaseForward(UnsafePointer(x.baseAddress!), w.baseAddress!, y.baseAddress!, polyphase, bias: bias)
+        if !isDense(g) {
+            if usesShiftedWindows(g) {
+                return shiftedForward(UnsafePointer(x.baseAddress!), UnsafePointer(w.baseAddress!), y.baseAddress!, g, bias: bias)
+            }
+            if let polyphase = Polyphase(g) {
+                return polyphaseForward(UnsafePointer(x.baseAddress!), w.baseAddress!, y.baseAddress!, polyphase, bias: bias)
+            }
         }
         productWithoutBias(x, w, y, g)
         if let bias { addBias(bias, to: y.baseAddress!, batch: g.batch, channels: g.outputChannels, pixels: g.outputPixels) }
@@ -238,12 +240,14 @@ enum ConvolutionKernels {
     @_specialize(where T == Double)
     static func inputAdjoint<T: TensorScalar>(_ y: UnsafeMutableBufferPointer<T>, _ w: UnsafeMutableBufferPointer<T>,
                                               _ x: UnsafeMutableBufferPointer<T>, _ g: ConvolutionGeometry, bias: UnsafePointer<T>? = nil) {
-        if !isDense(g), let adjoint = adjointAsForward(g), usesShiftedWindows(adjoint) {
-            return shiftedInputAdjoint(UnsafePointer(y.baseAddress!), UnsafePointer(w.baseAddress!), x.baseAddress!, g, adjoint: adjoint,
-                                       bias: bias)
-        }
-        if !isDense(g), let polyphase = Polyphase(g) {
-            return polyphaseInputAdjoint(UnsafePointer(y.baseAddress!), w.baseAddress!, x.baseAddress!, polyphase, bias: bias)
+        if !isDense(g) {
+            if let adjoint = adjointAsForward(g), usesShiftedWindows(adjoint) {
+                return shiftedInputAdjoint(UnsafePointer(y.baseAddress!), UnsafePointer(w.baseAddress!), x.baseAddress!, g,
+                                           adjoint: adjoint, bias: bias)
+            }
+            if let polyphase = Polyphase(g) {
+                return polyphaseInputAdjoint(UnsafePointer(y.baseAddress!), w.baseAddress!, x.baseAddress!, polyphase, bias: bias)
+            }
         }
         adjointWithoutBias(y, w, x, g)
         if let bias { addBias(bias, to: x.baseAddress!, batch: g.batch, channels: g.inputChannels, pixels: g.height * g.width) }

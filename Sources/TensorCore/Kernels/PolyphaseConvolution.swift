@@ -53,7 +53,7 @@ extension ConvolutionKernels {
             Parallel.forEach(g.batch) { n in
                 let (x, planes) = pointers.value
                 for phase in 0..<inner.inputChannels { Runs.zero(planes + phase * phaseStride + n * samplePhase, count: samplePhase) }
-                forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * samplePhase) { input, phase in
+                forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * samplePhase) { input, phase, _ in
                     let (pixels, row) = (x + input, planes + phase)
                     if g.stride == 2 { return dealRow(pixels, to: row, phaseStride: phaseStride) }
                     forEachColumn(phaseStride: phaseStride) { w, offset in row[offset] = pixels[w] }
@@ -68,7 +68,7 @@ extension ConvolutionKernels {
             let pointers = SendableBox((phases, x))
             Parallel.forEach(g.batch) { n in
                 let (phases, x) = pointers.value
-                forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * inner.inputChannels * phaseStride) { input, phase in
+                forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * inner.inputChannels * phaseStride) { input, phase, channel in
                     let (pixels, row) = (x + input, phases + phase)
                     if g.stride == 2 {
                         gatherRow(row, to: pixels, phaseStride: phaseStride)
@@ -76,24 +76,24 @@ extension ConvolutionKernels {
                         forEachColumn(phaseStride: phaseStride) { w, offset in pixels[w] = row[offset] }
                     }
                     if let bias {
-                        let b = bias[input / (g.height * g.width) % g.inputChannels]
+                        let b = bias[channel]
                         for w in 0..<g.width { pixels[w] += b }
                     }
                 }
             }
         }
 
-        /// Calls `body` with the offset of each row h of sample n's input and that of its row in
-        /// phase (c, a, 0): row h is row u = (h + p) / s of the phases a = (h + p) mod s, whose
+        /// Calls `body` with the offset of each row h of sample n's input, that of its row in
+        /// phase (c, a, 0), and its channel c: row h is row u = (h + p) / s of the phases a = (h + p) mod s, whose
         /// planes lie `phaseStride` apart, each holding sample n from `sampleOffset`.
         @inline(__always)
         private func forEachInputRow(ofSample n: Int, phaseStride: Int, sampleOffset: Int,
-                                     _ body: (_ input: Int, _ phase: Int) -> Void) {
+                                     _ body: (_ input: Int, _ phase: Int, _ channel: Int) -> Void) {
             let (s, p, wz) = (g.stride, g.padding, inner.width)
             for c in 0..<g.inputChannels {
                 var (u, a) = (p / s, p % s)
                 for h in 0..<g.height {
-                    body(((n * g.inputChannels + c) * g.height + h) * g.width, sampleOffset + (c * s + a) * s * phaseStride + u * wz)
+                    body(((n * g.inputChannels + c) * g.height + h) * g.width, sampleOffset + (c * s + a) * s * phaseStride + u * wz, c)
                     a += 1
                     if a == s { (a, u) = (0, u + 1) }
                 }
