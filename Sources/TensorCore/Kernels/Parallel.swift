@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 
 /// How many threads kernels use, and the one way they split work across them.
@@ -25,24 +26,22 @@ public enum Parallel {
     /// how many threads ran or in which order they finished. Inside a task, `forEach` runs its
     /// tasks on that thread: a kernel can then cut its work into per-thread pieces that call other
     /// kernels (a chunk of samples through its copies and its product) without splitting them again.
+    /// The threads are `WorkerPool`'s.
     public static func forEach(_ taskCount: Int, _ body: (Int) -> Void) {
-        let threads = insideTask.isSet ? 1 : min(threadCount, taskCount)
+        let threads = insideTask.isSet ? 1 : min(threadCount, taskCount, WorkerPool.maximumShares)
         if threads <= 1 {
             for task in 0..<taskCount { body(task) }
             return
         }
         withoutActuallyEscaping(body) { body in
-            let shared = SendableBox(body)
-            DispatchQueue.concurrentPerform(iterations: threads) { worker in
-                insideTask.isSet = true
-                defer { insideTask.isSet = false }
-                for task in (worker * taskCount / threads)..<((worker + 1) * taskCount / threads) { shared.value(task) }
+            WorkerPool.shared.run(shares: threads) { share in
+                for task in (share * taskCount / threads)..<((share + 1) * taskCount / threads) { body(task) }
             }
         }
     }
 
     /// Set on a thread while it runs tasks of `forEach`.
-    private static let insideTask = ThreadFlag()
+    static let insideTask = ThreadFlag()
 }
 
 /// A flag with one value per thread.
@@ -115,3 +114,126 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// The threads behind `Parallel.forEach`: they wait between jobs by watching for the next one,
+/// and only go to sleep after a couple of milliseconds without work.
+///
+/// Dispatch's `concurrentPerform` lets its threads sleep between calls, and on a virtual machine
+/// waking a sleeping core takes tens of microseconds: for two shares of 24 µs, the caller's own
+/// share started 10 µs after the call, and the call returned 25 µs after the last share ended. A
+/// training step runs hundreds of jobs that short. OpenMP's runtimes keep their threads spinning
+/// for the same reason.
+///
+/// One job at a time: a second thread calling in while a job runs does its tasks itself.
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+    /// The most shares one job can have (the width of its field in `state`).
+    static let maximumShares = 0xffff
+
+    /// A worker watching for work sleeps after this long without any.
+    static let sleepAfterNanoseconds: UInt64 = 2_000_000
+    /// …and from this long on it offers its core to other threads between looks, in case there are
+    /// more threads than cores.
+    static let yieldAfterNanoseconds: UInt64 = 50_000
+
+    /// The job in one word, so that a claim checks all of it at once: its number (bits 32…), its
+    /// share count (bits 16…31) and how many shares are claimed (bits 0…15).
+    private let state = Atomic<Int>(0)
+    /// Shares of the current job finished.
+    private let finished = Atomic<Int>(0)
+    /// Set while a caller owns the pool.
+    private let busy = Atomic<Bool>(false)
+    /// Workers asleep, waiting on `wake`.
+    private let sleepers = Atomic<Int>(0)
+    /// The current job's body; read only by a thread that has claimed one of its shares.
+    private var body: ((Int) -> Void)?
+    private var jobNumber = 0
+    private var workerCount = 0
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    private init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+    }
+
+    /// Runs `body(share)` for every share in 0..<shares, on the calling thread and the workers.
+    func run(shares: Int, _ body: @escaping (Int) -> Void) {
+        precondition(shares > 0 && shares <= Self.maximumShares, "WorkerPool: \(shares) shares")
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for share in 0..<shares { body(share) }
+            return
+        }
+        defer { busy.store(false, ordering: .releasing) }
+        while workerCount < shares - 1 { startWorker() }
+        self.body = body
+        finished.store(0, ordering: .relaxed)
+        jobNumber &+= 1
+        state.store((jobNumber & 0x7fff_ffff) << 32 | shares << 16, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            pthread_mutex_lock(mutex)
+            pthread_cond_broadcast(wake)
+            pthread_mutex_unlock(mutex)
+        }
+        Parallel.insideTask.isSet = true
+        runShares()
+        Parallel.insideTask.isSet = false
+        WorkerPool.watch { finished.load(ordering: .acquiring) == shares }
+        self.body = nil
+    }
+
+    /// Claims shares of the current job, and runs them, until none is left.
+    private func runShares() {
+        var current = state.load(ordering: .acquiring)
+        while current & 0xffff < (current >> 16) & 0xffff {
+            let (claimed, seen) = state.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            guard claimed else { current = seen; continue }
+            body!(current & 0xffff)
+            finished.add(1, ordering: .releasing)
+            current = state.load(ordering: .acquiring)
+        }
+    }
+
+    private func startWorker() {
+        workerCount += 1
+        let thread = Thread { [self] in
+            Parallel.insideTask.isSet = true
+            var job = state.load(ordering: .acquiring) >> 32
+            while true {
+                let idle = !WorkerPool.watch(giveUpAfter: WorkerPool.sleepAfterNanoseconds) { state.load(ordering: .acquiring) >> 32 != job }
+                if idle { sleep(untilAfter: job) }
+                job = state.load(ordering: .acquiring) >> 32
+                runShares()
+            }
+        }
+        thread.name = "WorkerPool \(workerCount)"
+        thread.start()
+    }
+
+    /// Sleeps until a job after number `job` is posted.
+    private func sleep(untilAfter job: Int) {
+        pthread_mutex_lock(mutex)
+        sleepers.add(1, ordering: .sequentiallyConsistent)
+        while state.load(ordering: .sequentiallyConsistent) >> 32 == job { pthread_cond_wait(wake, mutex) }
+        sleepers.subtract(1, ordering: .sequentiallyConsistent)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Polls `condition` until it holds (true) or `giveUpAfter` nanoseconds pass (false),
+    /// yielding the core between polls after the first `yieldAfterNanoseconds`.
+    @discardableResult
+    private static func watch(giveUpAfter limit: UInt64 = .max, _ condition: () -> Bool) -> Bool {
+        var polls = 0
+        var start: UInt64 = 0
+        while !condition() {
+            polls &+= 1
+            guard polls & 255 == 0 else { continue }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if start == 0 { start = now; continue }
+            let waited = now - start
+            if waited > limit { return false }
+            if waited > yieldAfterNanoseconds { sched_yield() }
+        }
+        return true
+    }
+}
