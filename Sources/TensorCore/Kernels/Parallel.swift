@@ -60,10 +60,11 @@ final class ThreadFlag: @unchecked Sendable {
 }
 
 extension Parallel {
-    /// Elementwise kernels below this many elements run on the calling thread: waking another
-    /// thread costs more than the work it would take over.
-    static let minimumParallelElements = 1 << 16
-    /// Elements per task when an elementwise kernel is split (128 KB of floats).
+    /// Elementwise kernels below this many elements run on the calling thread: handing half of
+    /// them to a watching worker (about a microsecond) costs more than the work it would take over.
+    static let minimumParallelElements = 1 << 14
+    /// Elements per task when an elementwise kernel is split (128 KB of floats), unless that
+    /// leaves a thread without one.
     static let elementsPerChunk = 1 << 15
 
     /// `forEach`, when its tasks move at least `minimumParallelElements` elements together; else
@@ -84,8 +85,8 @@ extension Parallel {
             body(0..<count)
             return
         }
-        let chunks = (count + elementsPerChunk - 1) / elementsPerChunk
-        forEach(chunks) { chunk in body(chunk * elementsPerChunk..<min(count, (chunk + 1) * elementsPerChunk)) }
+        let chunks = max(threadCount, (count + elementsPerChunk - 1) / elementsPerChunk)
+        forEach(chunks) { chunk in body(chunk * count / chunks..<(chunk + 1) * count / chunks) }
     }
 }
 
