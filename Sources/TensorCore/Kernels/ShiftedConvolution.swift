@@ -1,18 +1,20 @@
 /// Stride-1 convolutions without unfolding.
 ///
 /// Pad the samples into one plane per channel, stacked one below the other and sharing their
-/// padding rows: p zero rows, sample 0's H rows, p zero rows, sample 1's rows, …, each row with p
-/// zeros either side, so Wp = W + 2p wide. Number the output positions on the same grid, H + p rows
-/// per sample: q = n·(H + p)·Wp + oh·Wp + ow. Kernel tap (i, j) of position q then reads the plane at
+/// padding rows: p zero rows, sample 0's H rows, p zero rows, sample 1's rows, …, each row led by p
+/// zeros, so Wp = W + p wide. The rows share their padding columns too: a window that runs off a
+/// row's right edge reads the next row's leading zeros. (A kernel narrower than p + 1 has more
+/// output columns than that; its rows are widened to them with zeros.) Number the output positions on the same
+/// grid, H + p rows per sample: q = n·(H + p)·Wp + oh·Wp + ow. Kernel tap (i, j) of position q then reads the plane at
 /// `q + i·Wp + j`: row (c, i, j) of the unfolded matrix is plane c itself, read from offset
 /// i·Wp + j. The product W · unfold(x) reads the padded planes through a table of those row
 /// offsets, and nothing is unfolded.
 ///
-/// The price is that the product runs over every grid position, including the kw − 1 columns of
-/// every grid row and the kh − 1 − p rows of every sample whose windows run off the image; their
+/// The price is that the product runs over every grid position, including the kw − 1 − p columns
+/// of every grid row and the kh − 1 − p rows of every sample whose windows run off the image; their
 /// results are dropped. `usesShiftedWindows` takes this form only while that waste is at most a half
-/// (28×28 images with 3×3 kernels compute 11 % more, 14×14 ones 22 %, 7×7 ones 47 %: still cheaper
-/// than writing out nine copies of the input).
+/// (28×28 images with 3×3 kernels compute 7 % more, 16×16 ones 13 %, 14×14 ones 15 %, 7×7 ones
+/// 31 %: still cheaper than writing out nine copies of the input).
 extension ConvolutionKernels {
     /// Whether the shifted-window form applies to `g` and computes at most half again what is needed.
     static func usesShiftedWindows(_ g: ConvolutionGeometry) -> Bool {
@@ -38,7 +40,9 @@ extension ConvolutionKernels {
         let g: ConvolutionGeometry
         init(_ g: ConvolutionGeometry) { self.g = g }
 
-        var paddedWidth: Int { g.width + 2 * g.padding }
+        /// A row and its leading zeros, which are also the row above's trailing ones — or, for a
+        /// kernel narrower than p + 1, the output row and zeros up to it.
+        var paddedWidth: Int { max(g.width + g.padding, g.outputWidth) }
         /// Grid positions per sample (its band of H + p rows), and in all.
         var samplePositions: Int { (g.height + g.padding) * paddedWidth }
         var positions: Int { g.batch * samplePositions }
@@ -84,8 +88,9 @@ extension ConvolutionKernels {
                 let band = plane + (p + n * (g.height + p)) * wp, source = x + (n * g.inputChannels + c) * g.height * g.width
                 for h in 0..<g.height {
                     let row = band + h * wp
-                    for col in 0..<p { row[col] = 0; row[p + g.width + col] = 0 }
+                    for col in 0..<p { row[col] = 0 }
                     Runs.copy(source + h * g.width, to: row + p, count: g.width)
+                    for col in (p + g.width)..<wp { row[col] = 0 }
                 }
                 Runs.zero(band + g.height * wp, count: p * wp)
             }
