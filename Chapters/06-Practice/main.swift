@@ -119,9 +119,8 @@ do {
      trainings run in two lanes side by side — the GAN and then the VAE in one, the flow U-Net in
      the other — each lane with half the cores. On two cores that does more work in the same time
      than one training after another on both: a step of these small networks keeps two threads busy
-     only part of the time (two threads trained them 1.3–1.5 times as fast as one on a 2-core AMD
-     EPYC of the Zen 4 generation, and 1.0–1.6 times on a 2-core Intel Xeon of the Emerald Rapids
-     generation, the GAN least). In the default
+     only part of the time (on a 2-core Intel Xeon of the Emerald Rapids generation, two threads
+     trained them 1.7–1.9 times as fast as one, the GAN least). In the default
      mode each lane trains for `--minutes` (7 unless told otherwise), shared among its models, so
      that a first run ends within minutes; a model that finishes its steps early leaves the minutes
      it did not use to the next one in its lane. The chapters themselves, run in full, train longer
