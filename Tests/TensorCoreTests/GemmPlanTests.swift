@@ -43,7 +43,7 @@ import Testing
         let tiny = GemmPlan(tile: tile, kc: 16, mc: 12, nc: 2 * tile.columns, residentA: 0)
         let tinyResident = GemmPlan(tile: tile, kc: 16, mc: 12, nc: 2 * tile.columns, residentA: 1 << 20)
         for plan in [machine, tiny, tinyResident] {
-            for (m, n, k) in [(1, 1, 1), (6, 32, 16), (7, 33, 300), (13, 100, 257), (97, 17, 5)] {
+            for (m, n, k) in [(1, 1, 1), (6, 32, 16), (7, 33, 300), (13, 100, 257), (97, 17, 5), (29, 16, 400), (13, 9, 70)] {
                 for layout in Layout.allCases {
                     let worst = worstDifference(m: m, n: n, k: k, layout: layout, plan: plan)
                     #expect(worst <= 1e-5 * Float(k).squareRoot(), "\(plan), \(m)×\(n)×\(k), \(layout): worst \(worst)")
@@ -54,6 +54,49 @@ import Testing
                 #expect(m * n * k >= PackedFloatGemm.minimumParallelProducts)
                 let worst = worstDifference(m: m, n: n, k: k, layout: layout, plan: plan)
                 #expect(worst <= 1e-5 * Float(k).squareRoot(), "\(plan), \(m)×\(n)×\(k), \(layout): worst \(worst)")
+            }
+        }
+    }
+
+    /// Windows of A times a C at most 16 wide take the twelve-row, one-vector tile on 512-bit
+    /// machines: the same bytes as the same A read row-major through the usual tile (which packs
+    /// it), accumulating or not, for full and partial tiles, one block of k and several.
+    @Test func narrowProductsGiveTheUsualTilesBytes() {
+        let plans = [GemmPlan(for: .current, tile: .simd16),
+                     GemmPlan(tile: .simd16, kc: 16, mc: 12, nc: 64, residentA: 0)]
+        for plan in plans {
+            for (m, n, k) in [(1, 1, 1), (12, 16, 40), (13, 9, 300), (30, 16, 500), (7, 1, 257), (25, 15, 33)] {
+                var rng = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
+                let room = m * k + 11
+                let a = (0..<room).map { _ in Float(rng.nextUniform() * 2 - 1) }
+                let b = (0..<(k * n)).map { _ in Float(rng.nextUniform() * 2 - 1) }
+                let start = (0..<(m * n)).map { _ in Float(rng.nextUniform()) }
+                let offsets = (0..<m).map { ($0 * 5 + 2) % (room - k) }
+                let rows = offsets.flatMap { a[$0..<($0 + k)] }
+                for accumulate in [false, true] {
+                    var narrow = start, usual = start
+                    a.withUnsafeBufferPointer { a in
+                        rows.withUnsafeBufferPointer { rows in
+                            b.withUnsafeBufferPointer { b in
+                                offsets.withUnsafeBufferPointer { offsets in
+                                    let windows = MatrixView(base: a.baseAddress!, rowStride: 0, columnStride: 1, rowOffsets: offsets.baseAddress!)
+                                    let rowMajor = MatrixView(base: rows.baseAddress!, rowStride: k, columnStride: 1)
+                                    let viewB = MatrixView(base: b.baseAddress!, rowStride: n, columnStride: 1)
+                                    narrow.withUnsafeMutableBufferPointer {
+                                        MatrixMultiply.multiply(m: m, n: n, k: k, windows, viewB, $0.baseAddress!, ldc: n,
+                                                                accumulate: accumulate, plan: plan)
+                                    }
+                                    usual.withUnsafeMutableBufferPointer {
+                                        MatrixMultiply.multiply(m: m, n: n, k: k, rowMajor, viewB, $0.baseAddress!, ldc: n,
+                                                                accumulate: accumulate, plan: plan)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    #expect(narrow.map(\.bitPattern) == usual.map(\.bitPattern), "\(plan), \(m)×\(n)×\(k), accumulate \(accumulate)")
+                    #expect(narrow != start)
+                }
             }
         }
     }

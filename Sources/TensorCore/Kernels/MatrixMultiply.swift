@@ -228,7 +228,8 @@ public struct GemmPlan: Sendable, Equatable, CustomStringConvertible {
 /// panels packed in that order: B's just before their first use, A's block by block (or once,
 /// whole, when it fits the plan's resident budget). Operands already in that shape are read in
 /// place: shifted-window rows of B (each a contiguous run) and of A (six read side by side). The
-/// plan's blocks keep what is packed in cache.
+/// plan's blocks keep what is packed in cache. With 512-bit vectors, windows of A times a C at most
+/// one vector wide take a tile of twelve rows by one vector instead (`narrow`).
 enum PackedFloatGemm {
     static let mr = GemmPlan.rows
     /// Products with fewer multiply-adds than this (a small linear layer's, 64 × 32 × 2048 say)
@@ -286,6 +287,9 @@ enum PackedFloatGemm {
         let packsWhole = prepacked == nil && !a.rowsAreWindows && paddedRows(m) * k <= plan.residentA
         let packedACount = a.rowsAreWindows || prepacked != nil ? 0 : packsWhole ? paddedRows(m) * k : kc * (min(m, plan.mc) + mr)
         MemoryPool.withScratch(Float.self, count: kc * (min(n, plan.nc) + nr)) { packedB in
+            if plan.tile == .simd16 && a.rowsAreWindows && n <= narrowColumns {
+                return narrow(m: m, n: n, k: k, a, b, c, ldc: ldc, accumulate: accumulate, plan: plan, packedB: packedB)
+            }
             MemoryPool.withScratch(Float.self, count: packedACount) { packedA in
                 let whole = packsWhole ? packWhole(a, m: m, k: k, plan: plan, into: packedA, parallel: false) : prepacked
                 switch plan.tile {
@@ -298,6 +302,64 @@ enum PackedFloatGemm {
                 }
             }
         }
+    }
+
+    /// The widest C that `narrow` takes: one 512-bit vector.
+    static let narrowColumns = 16
+
+    /// C (+)= A · B for A read in place (shifted windows) and C at most one vector wide, with a tile
+    /// of twelve rows by one 512-bit vector. The weight gradient of a layer with 16 output channels
+    /// is such a product, and the usual tile, six rows by two vectors, spent half its arithmetic on
+    /// the zero columns past C's edge (31 lanes of 32 for one output channel). Each element of C gets
+    /// the same fused multiply-adds in the same order as in `blocked`, block after block of the
+    /// plan's kc, so the result is the same to the bit.
+    private static func narrow(m: Int, n: Int, k: Int, _ a: MatrixView<Float>, _ b: MatrixView<Float>,
+                               _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, plan: GemmPlan,
+                               packedB: UnsafeMutablePointer<Float>) {
+        for p0 in stride(from: 0, to: k, by: plan.kc) {
+            let kb = min(plan.kc, k - p0), add = accumulate || p0 > 0
+            packB(b, rows: p0, kb, columns: 0, n, panelWidth: narrowColumns, into: packedB)
+            for i0 in stride(from: 0, to: m, by: 2 * mr) {
+                // The lower six rows of the last tile may lie past A: then they repeat the upper
+                // ones, and are not stored.
+                let rows = min(2 * mr, m - i0), lower = rows > mr
+                tallKernel(kb, OffsetColumns(a, row: i0, column: p0, rows: min(mr, rows)),
+                           OffsetColumns(a, row: lower ? i0 + mr : i0, column: p0, rows: lower ? rows - mr : rows),
+                           packedB, c + i0 * ldc, ldc: ldc, rows: rows, columns: n, accumulate: add)
+            }
+        }
+    }
+
+    /// C[0..<rows, 0..<columns] (+)= A's twelve rows (`upper`, then `lower`) · a packed panel of
+    /// B one 512-bit vector wide, over `k`.
+    @inline(__always)
+    private static func tallKernel<Upper: PanelColumns, Lower: PanelColumns>(
+        _ k: Int, _ upper: Upper, _ lower: Lower, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, ldc: Int,
+        rows: Int, columns: Int, accumulate: Bool) {
+        typealias V = SIMD16<Float>
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+        var c6 = V(), c7 = V(), c8 = V(), c9 = V(), c10 = V(), c11 = V()
+        for p in 0..<k {
+            let row = UnsafeRawPointer(b + p &* narrowColumns).loadUnaligned(as: V.self)
+            c0.addProduct(V(repeating: upper.value(p, 0)), row); c1.addProduct(V(repeating: upper.value(p, 1)), row)
+            c2.addProduct(V(repeating: upper.value(p, 2)), row); c3.addProduct(V(repeating: upper.value(p, 3)), row)
+            c4.addProduct(V(repeating: upper.value(p, 4)), row); c5.addProduct(V(repeating: upper.value(p, 5)), row)
+            c6.addProduct(V(repeating: lower.value(p, 0)), row); c7.addProduct(V(repeating: lower.value(p, 1)), row)
+            c8.addProduct(V(repeating: lower.value(p, 2)), row); c9.addProduct(V(repeating: lower.value(p, 3)), row)
+            c10.addProduct(V(repeating: lower.value(p, 4)), row); c11.addProduct(V(repeating: lower.value(p, 5)), row)
+        }
+        @inline(__always) func store(_ r: Int, _ value: V) {
+            guard r < rows else { return }
+            let target = c + r * ldc
+            if columns == narrowColumns {
+                let sum = accumulate ? value + UnsafeRawPointer(target).loadUnaligned(as: V.self) : value
+                UnsafeMutableRawPointer(target).storeBytes(of: sum, as: V.self)
+            } else {
+                for col in 0..<columns { target[col] = accumulate ? target[col] + value[col] : value[col] }
+            }
+        }
+        store(0, c0); store(1, c1); store(2, c2); store(3, c3); store(4, c4); store(5, c5)
+        store(6, c6); store(7, c7); store(8, c8); store(9, c9); store(10, c10); store(11, c11)
     }
 
     /// The blocked loops around the micro-kernel, with the packing buffers supplied; the tile is
