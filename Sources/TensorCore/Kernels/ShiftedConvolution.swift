@@ -4,11 +4,11 @@
 /// padding rows: p zero rows, sample 0's H rows, p zero rows, sample 1's rows, …, each row led by p
 /// zeros, so Wp = W + p wide. The rows share their padding columns too: a window that runs off a
 /// row's right edge reads the next row's leading zeros. (A kernel narrower than p + 1 has more
-/// output columns than that; its rows are widened to them with zeros.) Number the output positions on the same
-/// grid, H + p rows per sample: q = n·(H + p)·Wp + oh·Wp + ow. Kernel tap (i, j) of position q then reads the plane at
-/// `q + i·Wp + j`: row (c, i, j) of the unfolded matrix is plane c itself, read from offset
-/// i·Wp + j. The product W · unfold(x) reads the padded planes through a table of those row
-/// offsets, and nothing is unfolded.
+/// output columns than that; its rows are widened to them with zeros.) Number the output
+/// positions on the same grid, H + p rows per sample: q = n·(H + p)·Wp + oh·Wp + ow. Kernel tap
+/// (i, j) of position q then reads the plane at `q + i·Wp + j`: row (c, i, j) of the unfolded
+/// matrix is plane c itself, read from offset i·Wp + j. The product W · unfold(x) reads the
+/// padded planes through a table of those row offsets, and nothing is unfolded.
 ///
 /// The price is that the product runs over every grid position, including the kw − 1 − p columns
 /// of every grid row and the kh − 1 − p rows of every sample whose windows run off the image; their
