@@ -37,19 +37,20 @@ import TestSupport
         (batch: 3, inputChannels: 4, outputChannels: 6, size: 32, kernel: 4, stride: 2, padding: 1),
         (batch: 2, inputChannels: 2, outputChannels: 3, size: 12, kernel: 6, stride: 3, padding: 0),
         (batch: 2, inputChannels: 2, outputChannels: 3, size: 15, kernel: 4, stride: 2, padding: 1),
-        // Rows are dealt to their two phases (and gathered back) in vectors of eight pairs of
-        // pixels, then four, then two, then a last pair and a last pixel: 40 columns are 8 + 8 + 4
-        // pairs, 26 are 8 + 4 + 1; above, 32 are 8 + 8, 16 are 8, 8 are 4, 15 are 4 + 2 + 1 and a pixel.
+        // Unpadded, so that the first pixel of a row goes to phase 0 (with padding 1, above, to
+        // phase 1), and the smallest input whose phases still pay: 4×4, to 2×2.
         (batch: 2, inputChannels: 3, outputChannels: 5, size: 40, kernel: 4, stride: 2, padding: 0),
         (batch: 2, inputChannels: 2, outputChannels: 3, size: 26, kernel: 4, stride: 2, padding: 0),
+        (batch: 3, inputChannels: 4, outputChannels: 5, size: 4, kernel: 4, stride: 2, padding: 1),
         // Stride 1 on images large enough for shifted windows: the usual padding, none, more than
-        // the usual (the adjoint then pads by less), a 1×1 kernel, a 5×5 one, and 7×7 images.
+        // the usual (the adjoint then pads by less), a 1×1 kernel, a 5×5 one, 7×7 and 4×4 images.
         (batch: 2, inputChannels: 3, outputChannels: 4, size: 17, kernel: 3, stride: 1, padding: 1),
         (batch: 3, inputChannels: 5, outputChannels: 6, size: 16, kernel: 3, stride: 1, padding: 0),
         (batch: 2, inputChannels: 4, outputChannels: 3, size: 16, kernel: 3, stride: 1, padding: 2),
         (batch: 2, inputChannels: 6, outputChannels: 5, size: 7, kernel: 1, stride: 1, padding: 0),
         (batch: 2, inputChannels: 2, outputChannels: 3, size: 28, kernel: 5, stride: 1, padding: 2),
         (batch: 4, inputChannels: 8, outputChannels: 16, size: 7, kernel: 3, stride: 1, padding: 1),
+        (batch: 3, inputChannels: 4, outputChannels: 6, size: 4, kernel: 3, stride: 1, padding: 1),
         // Weights of over 65,536 elements, whose rearranging, flipping and transposing are split
         // over the threads; channel counts that leave partial tiles of 16 in the transposition.
         (batch: 1, inputChannels: 66, outputChannels: 70, size: 8, kernel: 4, stride: 2, padding: 1),

@@ -18,8 +18,9 @@ extension ConvolutionKernels {
         let inner: ConvolutionGeometry
 
         /// Nil unless `g` has a stride above 1, the phases' convolution has exactly `g`'s outputs, and
-        /// it costs at most twice `g`'s multiplications (counting zero taps and the positions shifted
-        /// windows drop): 4×4 kernels at stride 2 qualify down to 8×8 inputs, 3×3 ones do not.
+        /// it costs at most half again `g`'s multiplications (counting zero taps and the positions
+        /// shifted windows drop): 4×4 kernels at stride 2 qualify down to 4×4 inputs, 3×3 ones
+        /// (16 taps for 9) do not.
         init?(_ g: ConvolutionGeometry) {
             let s = g.stride
             guard s > 1 else { return nil }
@@ -30,8 +31,8 @@ extension ConvolutionKernels {
                                             stride: 1, padding: 0)
             guard inner.outputHeight == g.outputHeight, inner.outputWidth == g.outputWidth,
                   inner.kernelHeight == inner.kernelWidth else { return nil }
-            let work = inner.patchSize * ShiftedLayout(inner).samplePositions, needed = g.patchSize * g.outputPixels
-            guard work <= 2 * needed else { return nil }
+            let work = inner.patchSize * ShiftedLayout(inner.withBatch(1)).positions, needed = g.patchSize * g.outputPixels
+            guard 2 * work <= 3 * needed else { return nil }
             (self.g, self.inner) = (g, inner)
         }
 
@@ -40,150 +41,83 @@ extension ConvolutionKernels {
         /// The same convolution for `count` samples.
         func withBatch(_ count: Int) -> Polyphase { Polyphase(g: g.withBatch(count), inner: inner.withBatch(count)) }
 
-        /// The phases of x `[N, C, H, W]`, written straight into the padded planes of `inner`'s
-        /// shifted layout (no padding of its own: plane (c, a, b) is the samples' phases one after another).
-        /// Each input row is read once and dealt out to its phases; the padding keeps the zeros that
-        /// each task writes first over its sample's phases, which it then has in cache.
-        func splitPhases<T: TensorScalar>(_ x: UnsafePointer<T>, into planes: UnsafeMutablePointer<T>) {
-            let layout = ShiftedLayout(inner)
-            let phaseStride = layout.planeStride, samplePhase = inner.height * inner.width
-            let phasesEnd = inner.inputChannels * phaseStride
-            (planes + phasesEnd).update(repeating: 0, count: layout.paddedCount - phasesEnd)
+        /// The phases of x `[N, C, H, W]`, written straight into the padded planes of `layout`, a
+        /// shifted layout of `inner` (which has no padding of its own: the phases hold it), one
+        /// input channel per task. The task zeroes its channel's s² planes, then deals each pixel
+        /// out to its place.
+        func splitPhases<T: TensorScalar>(_ x: UnsafePointer<T>, _ layout: ShiftedLayout, into planes: UnsafeMutablePointer<T>) {
+            zeroPastThePlanes(layout, planes)
             let pointers = SendableBox((x, planes))
-            Parallel.forEach(g.batch) { n in
+            Parallel.forEach(g.inputChannels, elements: layout.paddedCount) { c in
                 let (x, planes) = pointers.value
-                for phase in 0..<inner.inputChannels { Runs.zero(planes + phase * phaseStride + n * samplePhase, count: samplePhase) }
-                forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * samplePhase) { input, phase, _ in
-                    let (pixels, row) = (x + input, planes + phase)
-                    if g.stride == 2 { return dealRow(pixels, to: row, phaseStride: phaseStride) }
-                    forEachColumn(phaseStride: phaseStride) { w, offset in row[offset] = pixels[w] }
+                let phases = g.stride * g.stride
+                Runs.zero(planes + c * phases * layout.planeStride, count: phases * layout.planeStride)
+                forEachPhaseRow(ofChannel: c, phaseStride: layout.planeStride, layout) { pixels, place, columns in
+                    spread(x + pixels, stride: g.stride, to: planes + place, spacing: g.batch, count: columns)
                 }
             }
         }
 
-        /// The adjoint of `splitPhases`: x `[N, C, H, W]` from phases `[N, C·s², Hz, Wz]` (each pixel
-        /// is in exactly one phase; padding positions are dropped), plus `bias[c]` when given.
-        func mergePhases<T: TensorScalar>(_ phases: UnsafePointer<T>, into x: UnsafeMutablePointer<T>, bias: UnsafePointer<T>?) {
-            let phaseStride = inner.height * inner.width
-            let pointers = SendableBox((phases, x))
-            Parallel.forEach(g.batch) { n in
-                let (phases, x) = pointers.value
-                forEachInputRow(ofSample: n, phaseStride: phaseStride, sampleOffset: n * inner.inputChannels * phaseStride) { input, phase, channel in
-                    let (pixels, row) = (x + input, phases + phase)
-                    if g.stride == 2 {
-                        gatherRow(row, to: pixels, phaseStride: phaseStride)
-                    } else {
-                        forEachColumn(phaseStride: phaseStride) { w, offset in pixels[w] = row[offset] }
-                    }
+        /// The adjoint of `splitPhases`, read straight from the adjoint's product: x `[N, C, H, W]`
+        /// from the phases in `grid` `[C·s², layout.columns]`, in the positions of `layout` (each
+        /// pixel is in exactly one phase; padding positions are dropped), plus `bias[c]` when given.
+        func mergePhases<T: TensorScalar>(_ grid: UnsafePointer<T>, _ layout: ShiftedLayout,
+                                          into x: UnsafeMutablePointer<T>, bias: UnsafePointer<T>?) {
+            let pointers = SendableBox((grid, x))
+            Parallel.forEach(g.inputChannels, elements: g.batch * g.inputChannels * g.height * g.width) { c in
+                let (grid, x) = pointers.value
+                forEachPhaseRow(ofChannel: c, phaseStride: layout.columns, layout) { pixels, place, columns in
                     if let bias {
-                        let b = bias[channel]
-                        for w in 0..<g.width { pixels[w] += b }
+                        var (pixel, place, b) = (x + pixels, grid + place, bias[c])
+                        for _ in 0..<columns { pixel.pointee = place.pointee + b; (pixel, place) = (pixel + g.stride, place + g.batch) }
+                    } else {
+                        spread(grid + place, stride: g.batch, to: x + pixels, spacing: g.stride, count: columns)
                     }
                 }
             }
         }
 
-        /// Calls `body` with the offset of each row h of sample n's input, that of its row in
-        /// phase (c, a, 0), and its channel c: row h is row u = (h + p) / s of the phases a = (h + p) mod s, whose
-        /// planes lie `phaseStride` apart, each holding sample n from `sampleOffset`.
+        /// Copies `count` values `stride` apart to places `spacing` apart: a row's pixels of one
+        /// phase to their places among the samples', or back.
         @inline(__always)
-        private func forEachInputRow(ofSample n: Int, phaseStride: Int, sampleOffset: Int,
-                                     _ body: (_ input: Int, _ phase: Int, _ channel: Int) -> Void) {
-            let (s, p, wz) = (g.stride, g.padding, inner.width)
-            for c in 0..<g.inputChannels {
-                var (u, a) = (p / s, p % s)
-                for h in 0..<g.height {
-                    body(((n * g.inputChannels + c) * g.height + h) * g.width, sampleOffset + (c * s + a) * s * phaseStride + u * wz, c)
-                    a += 1
-                    if a == s { (a, u) = (0, u + 1) }
+        private func spread<T: TensorScalar>(_ source: UnsafePointer<T>, stride: Int, to target: UnsafeMutablePointer<T>,
+                                             spacing: Int, count: Int) {
+            var (value, place) = (source, target)
+            for _ in 0..<count { place.pointee = value.pointee; (value, place) = (value + stride, place + spacing) }
+        }
+
+        /// The pixels of one phase along one axis of `extent` pixels: those at first, first + s, …
+        /// (count of them) fall in phase b, at its places from `place` = (first + p) / s on.
+        @inline(__always)
+        private func phaseSpan(_ b: Int, extent: Int) -> (first: Int, place: Int, count: Int) {
+            let (s, p) = (g.stride, g.padding)
+            let first = ((b - p) % s + s) % s
+            return (first, (first + p) / s, (extent - first + s - 1) / s)
+        }
+
+        /// Calls `body` for every sample's every row h of channel c in every phase (a, b) — the
+        /// row's pixels in phase b, which are `columns` pixels s apart from offset `pixels` in x and
+        /// the same number of places k apart from offset `place` in the phase planes (or grid rows)
+        /// `phaseStride` apart, each holding `layout`'s positions. Row h is row u = (h + p) / s of
+        /// phase a = (h + p) mod s. The phases b of a row and the samples are the inner loops,
+        /// so that the phase rows written stay in cache.
+        @inline(__always)
+        private func forEachPhaseRow(ofChannel c: Int, phaseStride: Int, _ layout: ShiftedLayout,
+                                     _ body: (_ pixels: Int, _ place: Int, _ columns: Int) -> Void) {
+            let s = g.stride
+            for a in 0..<s {
+                let rows = phaseSpan(a, extent: g.height)
+                for r in 0..<rows.count {
+                    let (h, u) = (rows.first + r * s, rows.place + r)
+                    for b in 0..<s {
+                        let columns = phaseSpan(b, extent: g.width)
+                        let place = ((c * s + a) * s + b) * phaseStride + layout.place(row: u, column: columns.place)
+                        for sample in 0..<g.batch {
+                            body(((sample * g.inputChannels + c) * g.height + h) * g.width + columns.first, place + sample, columns.count)
+                        }
+                    }
                 }
             }
-        }
-
-        /// Calls `body` with each column w of a row and its offset from that row in phase b = 0:
-        /// column w is position v = (w + p) / s of phase b = (w + p) mod s, at b · `phaseStride` + v.
-        @inline(__always)
-        private func forEachColumn(phaseStride: Int, _ body: (_ column: Int, _ offset: Int) -> Void) {
-            let (s, p) = (g.stride, g.padding)
-            var (v, b) = (p / s, p % s)
-            for w in 0..<g.width {
-                body(w, b * phaseStride + v)
-                b += 1
-                if b == s { (b, v) = (0, v + 1) }
-            }
-        }
-
-        /// At stride 2 (every strided layer in the book), a row's own loop in place of
-        /// `forEachColumn`'s. Column w goes to position (w + p) / 2 of phase (w + p) mod 2, so the
-        /// even columns 2q all go to one phase, at q + ⌊p/2⌋, and the odd ones 2q + 1 to the other,
-        /// at q + ⌊(p + 1)/2⌋: the row is pairs from its first pixel on. One vector load holds eight,
-        /// four or two pairs, the even columns in its even lanes; the last pair or pixel goes alone.
-        @inline(__always)
-        private func stride2Rows<T>(_ row: UnsafePointer<T>, phaseStride: Int) -> (even: UnsafePointer<T>, odd: UnsafePointer<T>) {
-            let p = g.padding
-            return (row + (p % 2) * phaseStride + p / 2, row + ((p + 1) % 2) * phaseStride + (p + 1) / 2)
-        }
-
-        /// Deals one row of pixels out to its two phase rows (see `stride2Rows`).
-        @inline(__always)
-        private func dealRow<T: TensorScalar>(_ pixels: UnsafePointer<T>, to row: UnsafeMutablePointer<T>,
-                                              phaseStride: Int) {
-            let (evenRow, oddRow) = stride2Rows(UnsafePointer(row), phaseStride: phaseStride)
-            let (even, odd) = (UnsafeMutablePointer(mutating: evenRow), UnsafeMutablePointer(mutating: oddRow))
-            let pairs = g.width / 2
-            var q = 0
-            while q + 8 <= pairs {
-                let both = UnsafeRawPointer(pixels + 2 * q).loadUnaligned(as: SIMD16<T>.self)
-                UnsafeMutableRawPointer(even + q).storeBytes(of: both.evenHalf, as: SIMD8<T>.self)
-                UnsafeMutableRawPointer(odd + q).storeBytes(of: both.oddHalf, as: SIMD8<T>.self)
-                q += 8
-            }
-            if q + 4 <= pairs {
-                let both = UnsafeRawPointer(pixels + 2 * q).loadUnaligned(as: SIMD8<T>.self)
-                UnsafeMutableRawPointer(even + q).storeBytes(of: both.evenHalf, as: SIMD4<T>.self)
-                UnsafeMutableRawPointer(odd + q).storeBytes(of: both.oddHalf, as: SIMD4<T>.self)
-                q += 4
-            }
-            if q + 2 <= pairs {
-                let both = UnsafeRawPointer(pixels + 2 * q).loadUnaligned(as: SIMD4<T>.self)
-                UnsafeMutableRawPointer(even + q).storeBytes(of: both.evenHalf, as: SIMD2<T>.self)
-                UnsafeMutableRawPointer(odd + q).storeBytes(of: both.oddHalf, as: SIMD2<T>.self)
-                q += 2
-            }
-            if q < pairs { (even[q], odd[q]) = (pixels[2 * q], pixels[2 * q + 1]) }
-            if g.width % 2 == 1 { even[pairs] = pixels[g.width - 1] }
-        }
-
-        /// The adjoint of `dealRow`: the row of pixels from its two phase rows, pairs interleaved.
-        @inline(__always)
-        private func gatherRow<T: TensorScalar>(_ row: UnsafePointer<T>, to pixels: UnsafeMutablePointer<T>,
-                                                phaseStride: Int) {
-            let (even, odd) = stride2Rows(row, phaseStride: phaseStride)
-            let pairs = g.width / 2
-            var q = 0
-            while q + 8 <= pairs {
-                var both = SIMD16<T>()
-                both.evenHalf = UnsafeRawPointer(even + q).loadUnaligned(as: SIMD8<T>.self)
-                both.oddHalf = UnsafeRawPointer(odd + q).loadUnaligned(as: SIMD8<T>.self)
-                UnsafeMutableRawPointer(pixels + 2 * q).storeBytes(of: both, as: SIMD16<T>.self)
-                q += 8
-            }
-            if q + 4 <= pairs {
-                var both = SIMD8<T>()
-                both.evenHalf = UnsafeRawPointer(even + q).loadUnaligned(as: SIMD4<T>.self)
-                both.oddHalf = UnsafeRawPointer(odd + q).loadUnaligned(as: SIMD4<T>.self)
-                UnsafeMutableRawPointer(pixels + 2 * q).storeBytes(of: both, as: SIMD8<T>.self)
-                q += 4
-            }
-            if q + 2 <= pairs {
-                var both = SIMD4<T>()
-                both.evenHalf = UnsafeRawPointer(even + q).loadUnaligned(as: SIMD2<T>.self)
-                both.oddHalf = UnsafeRawPointer(odd + q).loadUnaligned(as: SIMD2<T>.self)
-                UnsafeMutableRawPointer(pixels + 2 * q).storeBytes(of: both, as: SIMD4<T>.self)
-                q += 2
-            }
-            if q < pairs { (pixels[2 * q], pixels[2 * q + 1]) = (even[q], odd[q]) }
-            if g.width % 2 == 1 { pixels[g.width - 1] = even[pairs] }
         }
 
         /// W′ from W, or (`toPhases: false`) W's gradient from W′'s, dropping the zero taps. Each
@@ -226,7 +160,7 @@ extension ConvolutionKernels {
         let layout = ShiftedLayout(polyphase.inner)
         MemoryPool.withScratch(T.self, count: polyphase.inner.outputChannels * polyphase.inner.patchSize) { phasedWeights in
             MemoryPool.withScratch(T.self, count: layout.paddedCount) { planes in
-                polyphase.splitPhases(x, into: planes)
+                polyphase.splitPhases(x, layout, into: planes)
                 body(UnsafePointer(planes), layout, phasedWeights)
             }
         }
@@ -242,8 +176,8 @@ extension ConvolutionKernels {
         let (inputSize, outputSize) = (g.inputChannels * g.height * g.width, g.outputChannels * g.outputPixels)
         MemoryPool.withScratch(T.self, count: inner.outputChannels * inner.patchSize) { phasedWeights in
             polyphase.rearrange(w, phasedWeights, toPhases: true)
-            shiftedForwardInChunks(inner, UnsafePointer(phasedWeights), fill: { samples, _, planes in
-                polyphase.withBatch(samples.count).splitPhases(x + samples.lowerBound * inputSize, into: planes)
+            shiftedForwardInChunks(inner, UnsafePointer(phasedWeights), fill: { samples, layout, planes in
+                polyphase.withBatch(samples.count).splitPhases(x + samples.lowerBound * inputSize, layout, into: planes)
             }, emit: { samples, layout, product in
                 regrid(y + samples.lowerBound * outputSize, product, layout, toGrid: false, bias: bias)
             })
@@ -258,7 +192,7 @@ extension ConvolutionKernels {
                                                        _ polyphase: Polyphase, bias: UnsafePointer<T>?) {
         let (g, inner) = (polyphase.g, polyphase.inner)
         let adjoint = adjointAsForward(inner)!                  // a square kernel without padding always has one
-        let (phasesSize, pixelsSize) = (inner.inputChannels * inner.height * inner.width, g.inputChannels * g.height * g.width)
+        let pixelsSize = g.inputChannels * g.height * g.width
         let outputSize = g.outputChannels * g.outputPixels
         MemoryPool.withScratch(T.self, count: inner.outputChannels * inner.patchSize) { phasedWeights in
             polyphase.rearrange(w, phasedWeights, toPhases: true)
@@ -266,11 +200,8 @@ extension ConvolutionKernels {
                 shiftedForwardInChunks(adjoint, flipped, fill: { samples, layout, planes in
                     pad(y + samples.lowerBound * outputSize, layout, into: planes)
                 }, emit: { samples, layout, product in
-                    MemoryPool.withScratch(T.self, count: samples.count * phasesSize) { phases in
-                        regrid(phases, product, layout, toGrid: false)
-                        polyphase.withBatch(samples.count).mergePhases(UnsafePointer(phases), into: x + samples.lowerBound * pixelsSize,
-                                                                       bias: bias)
-                    }
+                    polyphase.withBatch(samples.count).mergePhases(UnsafePointer(product), layout, into: x + samples.lowerBound * pixelsSize,
+                                                                   bias: bias)
                 })
             }
         }

@@ -1,26 +1,27 @@
 /// Stride-1 convolutions without unfolding.
 ///
-/// Pad the samples into one plane per channel, stacked one below the other and sharing their
-/// padding rows: p zero rows, sample 0's H rows, p zero rows, sample 1's rows, …, each row led by p
-/// zeros, so Wp = W + p wide. The rows share their padding columns too: a window that runs off a
-/// row's right edge reads the next row's leading zeros. (A kernel narrower than p + 1 has more
-/// output columns than that; its rows are widened to them with zeros.) Number the output
-/// positions on the same grid, H + p rows per sample: q = n·(H + p)·Wp + oh·Wp + ow. Kernel tap
-/// (i, j) of position q then reads the plane at `q + i·Wp + j`: row (c, i, j) of the unfolded
-/// matrix is plane c itself, read from offset i·Wp + j. The product W · unfold(x) reads the
-/// padded planes through a table of those row offsets, and nothing is unfolded.
+/// Pad the samples into one plane per channel with the samples innermost: pixel (r, w) of the
+/// padded image holds the n samples' values side by side, at (r·Wp + w)·n + sample. The plane has
+/// p zero rows, the H image rows, p zero rows; each row is led by p zeros and Wp = W + p wide, so
+/// rows share their padding columns: a window that runs off a row's right edge reads the next
+/// row's leading zeros. (A kernel narrower than p + 1 has more output columns than that; its rows
+/// are widened to them with zeros.) Number the output positions on the same grid,
+/// q = (oh·Wp + ow)·n + sample. Kernel tap (i, j) of position q then reads the plane at
+/// q + (i·Wp + j)·n: row (c, i, j) of the unfolded matrix is plane c itself, read from that offset.
+/// The product W · unfold(x) reads the padded planes through a table of those row offsets, and
+/// nothing is unfolded.
 ///
-/// The price is that the product runs over every grid position, including the kw − 1 − p columns
-/// of every grid row and the kh − 1 − p rows of every sample whose windows run off the image; their
-/// results are dropped. `usesShiftedWindows` takes this form only while that waste is at most a half
-/// (28×28 images with 3×3 kernels compute 7 % more, 16×16 ones 13 %, 14×14 ones 15 %, 7×7 ones
-/// 31 %: still cheaper than writing out nine copies of the input).
+/// The price is that the product runs over every grid position, including the Wp − Wo columns of
+/// every grid row whose windows run off the image; their results are dropped. With the samples
+/// innermost that is all: a sample's windows never run into another sample's rows. (With the
+/// samples one below the other, the rows between them were dropped too: twice the waste on 16×16
+/// images.) `usesShiftedWindows` takes this form only while the waste is at most a half: 28×28
+/// images with 3×3 kernels compute 4 % more, 16×16 ones 6 %, 14×14 ones 7 %, 7×7 ones 14 %,
+/// cheaper than writing out nine copies of the input.
 extension ConvolutionKernels {
     /// Whether the shifted-window form applies to `g` and computes at most half again what is needed.
     static func usesShiftedWindows(_ g: ConvolutionGeometry) -> Bool {
-        // A sample's output rows must fit in its band of H + p grid rows: Ho = H + 2p − kh + 1 ≤ H + p.
-        guard g.stride == 1, g.kernelHeight >= g.padding + 1 else { return false }
-        return 2 * ShiftedLayout(g).samplePositions <= 3 * g.outputPixels
+        g.stride == 1 && g.outputHeight >= 1 && 2 * ShiftedLayout(g).paddedWidth <= 3 * g.outputWidth
     }
 
     /// The geometry of the input adjoint written as a forward convolution: for stride 1, the adjoint
@@ -40,21 +41,25 @@ extension ConvolutionKernels {
         let g: ConvolutionGeometry
         init(_ g: ConvolutionGeometry) { self.g = g }
 
-        /// A row and its leading zeros, which are also the row above's trailing ones — or, for a
+        /// A row and its leading zeros, which are also the row before's trailing ones — or, for a
         /// kernel narrower than p + 1, the output row and zeros up to it.
         var paddedWidth: Int { max(g.width + g.padding, g.outputWidth) }
-        /// Grid positions per sample (its band of H + p rows), and in all.
-        var samplePositions: Int { (g.height + g.padding) * paddedWidth }
-        var positions: Int { g.batch * samplePositions }
+        var paddedHeight: Int { g.height + 2 * g.padding }
+        /// Grid positions: every output row, each `paddedWidth` pixels of every sample.
+        var positions: Int { g.outputHeight * paddedWidth * g.batch }
         /// The length of a grid row: the positions rounded up to whole panels of the product's
         /// columns, so that the GEMM reads every panel of windows in place and stores whole tiles
         /// (an edge panel of 22 columns in 150 cost the product an eighth of its speed).
         var columns: Int { (positions + panel - 1) / panel * panel }
         private var panel: Int { GemmPlan.current.tile.columns }
-        /// One channel's plane: the bands, then the last sample's bottom padding.
-        var planeStride: Int { positions + g.padding * paddedWidth }
+        var planeStride: Int { paddedHeight * paddedWidth * g.batch }
         /// The planes, and room for the windows of the last plane's last columns to reach into.
-        var paddedCount: Int { (g.inputChannels - 1) * planeStride + columns + (g.kernelHeight - 1) * paddedWidth + g.kernelWidth - 1 }
+        var paddedCount: Int {
+            (g.inputChannels - 1) * planeStride + columns + ((g.kernelHeight - 1) * paddedWidth + g.kernelWidth - 1) * g.batch
+        }
+        /// Where the samples' pixel (r, w) of the padded image, or their output (oh, ow), begins in
+        /// a plane or a grid row; sample n's value is n further on.
+        @inline(__always) func place(row r: Int, column w: Int) -> Int { (r * paddedWidth + w) * g.batch }
 
         /// The offset of row (c, i, j) of the unfolded matrix, for every row.
         func withRowOffsets<R>(_ body: (UnsafePointer<Int>) -> R) -> R {
@@ -62,7 +67,7 @@ extension ConvolutionKernels {
                 for c in 0..<g.inputChannels {
                     for i in 0..<g.kernelHeight {
                         for j in 0..<g.kernelWidth {
-                            offsets[(c * g.kernelHeight + i) * g.kernelWidth + j] = c * planeStride + i * paddedWidth + j
+                            offsets[(c * g.kernelHeight + i) * g.kernelWidth + j] = c * planeStride + place(row: i, column: j)
                         }
                     }
                 }
@@ -71,58 +76,71 @@ extension ConvolutionKernels {
         }
     }
 
-    /// Copies x `[N, C, H, W]` into the zero-padded planes, one sample per task. What lies past the
-    /// last plane is zeroed too: the weight gradient multiplies it by zeros, and 0·NaN is not 0.
+    /// Zeroes what lies past the last of `layout`'s planes: windows of the last positions read it,
+    /// and the weight gradient multiplies it by zeros, and 0·NaN is not 0.
+    @inline(__always)
+    static func zeroPastThePlanes<T: TensorScalar>(_ layout: ShiftedLayout, _ planes: UnsafeMutablePointer<T>) {
+        let end = layout.g.inputChannels * layout.planeStride
+        if layout.paddedCount > end { Runs.zero(planes + end, count: layout.paddedCount - end) }
+    }
+
+    /// Copies x `[N, C, H, W]` into the zero-padded planes, one channel per task. A plane is filled
+    /// an image row at a time: the row's n·Wp values stay in cache while each sample's pixels,
+    /// read in order, are put in their places n apart.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func pad<T: TensorScalar>(_ x: UnsafePointer<T>, _ layout: ShiftedLayout, into padded: UnsafeMutablePointer<T>) {
-        let g = layout.g, (wp, p) = (layout.paddedWidth, g.padding)
-        let end = g.inputChannels * layout.planeStride
-        if layout.paddedCount > end { (padded + end).update(repeating: 0, count: layout.paddedCount - end) }
+        let g = layout.g, (wp, p, n) = (layout.paddedWidth, g.padding, g.batch)
+        zeroPastThePlanes(layout, padded)
         let pointers = SendableBox((x, padded))
-        Parallel.forEach(g.batch) { n in
+        Parallel.forEach(g.inputChannels, elements: layout.paddedCount) { c in
             let (x, padded) = pointers.value
-            for c in 0..<g.inputChannels {
-                let plane = padded + c * layout.planeStride
-                if n == 0 { Runs.zero(plane, count: p * wp) }
-                let band = plane + (p + n * (g.height + p)) * wp, source = x + (n * g.inputChannels + c) * g.height * g.width
-                for h in 0..<g.height {
-                    let row = band + h * wp
-                    for col in 0..<p { row[col] = 0 }
-                    Runs.copy(source + h * g.width, to: row + p, count: g.width)
-                    for col in (p + g.width)..<wp { row[col] = 0 }
+            let plane = padded + c * layout.planeStride
+            Runs.zero(plane, count: p * wp * n)
+            for h in 0..<g.height {
+                let row = plane + layout.place(row: p + h, column: 0)
+                Runs.zero(row, count: p * n)
+                Runs.zero(row + (p + g.width) * n, count: (wp - p - g.width) * n)
+            }
+            Runs.zero(plane + layout.place(row: p + g.height, column: 0), count: p * wp * n)
+            for h in 0..<g.height {
+                let row = plane + layout.place(row: p + h, column: p)
+                for sample in 0..<n {
+                    let (source, target) = (x + ((sample * g.inputChannels + c) * g.height + h) * g.width, row + sample)
+                    for w in 0..<g.width { target[w &* n] = source[w] }
                 }
-                Runs.zero(band + g.height * wp, count: p * wp)
             }
         }
     }
 
-    /// Moves between `[N, O, Ho, Wo]` and the grid `[O, columns]`, one sample per task. Towards the
-    /// grid, the positions that are not outputs get zeros (the columns past the positions are not
-    /// written); from it, each output channel o gets `bias[o]` added on the way, when given.
+    /// Moves between `[N, O, Ho, Wo]` and the grid `[O, columns]`, one output channel per task, a
+    /// grid row's samples one after another while the row is in cache. Towards the grid, the
+    /// positions that are not outputs get zeros (the columns past the positions are not written);
+    /// from it, each output channel o gets `bias[o]` added on the way, when given.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func regrid<T: TensorScalar>(_ outputs: UnsafeMutablePointer<T>, _ grid: UnsafeMutablePointer<T>,
                                         _ layout: ShiftedLayout, toGrid: Bool, bias: UnsafePointer<T>? = nil) {
-        let g = layout.g, (ho, wo, wp) = (g.outputHeight, g.outputWidth, layout.paddedWidth)
+        let g = layout.g, (ho, wo, wp, n) = (g.outputHeight, g.outputWidth, layout.paddedWidth, g.batch)
         let pointers = SendableBox((outputs, grid))
-        Parallel.forEach(g.batch) { n in
+        Parallel.forEach(g.outputChannels, elements: g.outputChannels * layout.positions) { o in
             let (outputs, grid) = pointers.value
-            for o in 0..<g.outputChannels {
-                let image = outputs + (n * g.outputChannels + o) * ho * wo
-                let positions = grid + o * layout.columns + n * layout.samplePositions
-                for oh in 0..<ho {
+            if toGrid {
+                for oh in 0..<ho { Runs.zero(grid + o * layout.columns + layout.place(row: oh, column: wo), count: (wp - wo) * n) }
+            }
+            for oh in 0..<ho {
+                let row = grid + o * layout.columns + layout.place(row: oh, column: 0)
+                for sample in 0..<n {
+                    let (pixels, places) = (outputs + ((sample * g.outputChannels + o) * ho + oh) * wo, row + sample)
                     if toGrid {
-                        Runs.copy(image + oh * wo, to: positions + oh * wp, count: wo)
-                        Runs.zero(positions + oh * wp + wo, count: wp - wo)
+                        for ow in 0..<wo { places[ow &* n] = pixels[ow] }
                     } else if let bias {
-                        let (source, target, b) = (positions + oh * wp, image + oh * wo, bias[o])
-                        for i in 0..<wo { target[i] = source[i] + b }
+                        let b = bias[o]
+                        for ow in 0..<wo { pixels[ow] = places[ow &* n] + b }
                     } else {
-                        Runs.copy(positions + oh * wp, to: image + oh * wo, count: wo)
+                        for ow in 0..<wo { pixels[ow] = places[ow &* n] }
                     }
                 }
-                if toGrid { Runs.zero(positions + ho * wp, count: layout.samplePositions - ho * wp) }
             }
         }
     }
@@ -143,7 +161,8 @@ extension ConvolutionKernels {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func samplesPerChunk<T: TensorScalar>(_ g: ConvolutionGeometry, _: T.Type) -> Int {
-        let bytesPerSample = (g.inputChannels + g.outputChannels) * ShiftedLayout(g).samplePositions * MemoryLayout<T>.stride
+        let one = ShiftedLayout(g.withBatch(1))
+        let bytesPerSample = (g.inputChannels * one.planeStride + g.outputChannels * one.positions) * MemoryLayout<T>.stride
         let fitting = max(1, Processor.current.level2Bytes / 2 / bytesPerSample), threads = Parallel.threadCount
         let chunks = ((g.batch + fitting - 1) / fitting + threads - 1) / threads * threads
         return (g.batch + chunks - 1) / chunks
