@@ -375,8 +375,8 @@ do {
      fall, not for good samples — `--full` trains the full widths properly, at the paper's learning
      rate $10^{-4}$. As with the DCGAN, the narrowed networks want a larger one: measured on one
      thread of a 2-core Intel Xeon, 300 steps at $10^{-4}$ left the generator drawing one grey blob
-     (FID-FMNIST 484 on 5,000 samples, 4 classes), $3\cdot10^{-4}$ reached 206 and $6\cdot10^{-4}$,
-     used here, 124.
+     (FID-FMNIST 398 on 5,000 samples, 5 classes), $3\cdot10^{-4}$ reached 172 and $6\cdot10^{-4}$,
+     used here, 137.
      */
     let wganGenerator = DCGANGenerator(
         latentCount: latentCount, widths: widths.generator, imageChannels: 1, using: &rng)

@@ -97,10 +97,10 @@ extension ConvolutionKernels {
 
         /// Calls `body` for every sample's every row h of channel c in every phase (a, b) — the
         /// row's pixels in phase b, which are `columns` pixels s apart from offset `pixels` in x and
-        /// the same number of places k apart from offset `place` in the phase planes (or grid rows)
-        /// `phaseStride` apart, each holding `layout`'s positions. Row h is row u = (h + p) / s of
-        /// phase a = (h + p) mod s. The phases b of a row and the samples are the inner loops,
-        /// so that the phase rows written stay in cache.
+        /// as many places n apart (for n samples) from offset `place` in the phase planes (or grid
+        /// rows) `phaseStride` apart, each holding `layout`'s positions. Row h is row u = (h + p) / s
+        /// of phase a = (h + p) mod s. The phases b of a row and the samples are the inner loops, so
+        /// that the phase rows written stay in cache.
         @inline(__always)
         private func forEachPhaseRow(ofChannel c: Int, phaseStride: Int, _ layout: ShiftedLayout,
                                      _ body: (_ pixels: Int, _ place: Int, _ columns: Int) -> Void) {
