@@ -67,23 +67,22 @@ extension ConvolutionKernels {
             Parallel.forEach(g.inputChannels, elements: g.batch * g.inputChannels * g.height * g.width) { c in
                 let (grid, x) = pointers.value
                 forEachPhaseRow(ofChannel: c, phaseStride: layout.columns, layout) { pixels, place, columns in
-                    if let bias {
-                        var (pixel, place, b) = (x + pixels, grid + place, bias[c])
-                        for _ in 0..<columns { pixel.pointee = place.pointee + b; (pixel, place) = (pixel + g.stride, place + g.batch) }
-                    } else {
-                        spread(grid + place, stride: g.batch, to: x + pixels, spacing: g.stride, count: columns)
-                    }
+                    spread(grid + place, stride: g.batch, to: x + pixels, spacing: g.stride, count: columns, adding: bias?[c])
                 }
             }
         }
 
-        /// Copies `count` values `stride` apart to places `spacing` apart: a row's pixels of one
-        /// phase to their places among the samples', or back.
+        /// Copies `count` values `stride` apart to places `spacing` apart, plus `bias` when given: a
+        /// row's pixels of one phase to their places among the samples', or back.
         @inline(__always)
         private func spread<T: TensorScalar>(_ source: UnsafePointer<T>, stride: Int, to target: UnsafeMutablePointer<T>,
-                                             spacing: Int, count: Int) {
+                                             spacing: Int, count: Int, adding bias: T? = nil) {
             var (value, place) = (source, target)
-            for _ in 0..<count { place.pointee = value.pointee; (value, place) = (value + stride, place + spacing) }
+            if let bias {
+                for _ in 0..<count { place.pointee = value.pointee + bias; (value, place) = (value + stride, place + spacing) }
+            } else {
+                for _ in 0..<count { place.pointee = value.pointee; (value, place) = (value + stride, place + spacing) }
+            }
         }
 
         /// The pixels of one phase along one axis of `extent` pixels: those at first, first + s, …

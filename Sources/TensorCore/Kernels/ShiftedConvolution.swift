@@ -100,16 +100,13 @@ extension ConvolutionKernels {
             for h in 0..<g.height {
                 let row = plane + layout.place(row: p + h, column: 0)
                 Runs.zero(row, count: p * n)
+                for sample in 0..<n {
+                    let (source, target) = (x + ((sample * g.inputChannels + c) * g.height + h) * g.width, row + p * n + sample)
+                    for w in 0..<g.width { target[w &* n] = source[w] }
+                }
                 Runs.zero(row + (p + g.width) * n, count: (wp - p - g.width) * n)
             }
             Runs.zero(plane + layout.place(row: p + g.height, column: 0), count: p * wp * n)
-            for h in 0..<g.height {
-                let row = plane + layout.place(row: p + h, column: p)
-                for sample in 0..<n {
-                    let (source, target) = (x + ((sample * g.inputChannels + c) * g.height + h) * g.width, row + sample)
-                    for w in 0..<g.width { target[w &* n] = source[w] }
-                }
-            }
         }
     }
 
@@ -125,11 +122,9 @@ extension ConvolutionKernels {
         let pointers = SendableBox((outputs, grid))
         Parallel.forEach(g.outputChannels, elements: g.outputChannels * layout.positions) { o in
             let (outputs, grid) = pointers.value
-            if toGrid {
-                for oh in 0..<ho { Runs.zero(grid + o * layout.columns + layout.place(row: oh, column: wo), count: (wp - wo) * n) }
-            }
             for oh in 0..<ho {
                 let row = grid + o * layout.columns + layout.place(row: oh, column: 0)
+                if toGrid { Runs.zero(row + wo * n, count: (wp - wo) * n) }
                 for sample in 0..<n {
                     let (pixels, places) = (outputs + ((sample * g.outputChannels + o) * ho + oh) * wo, row + sample)
                     if toGrid {
